@@ -1,0 +1,60 @@
+/**
+ * The bus: MQTT publish/subscribe semantics shared by every door and service.
+ *
+ * Delivery and ordering contract (every backend passes test/bus-contract.ts):
+ *  1. A message published is delivered to every subscription whose filter matches
+ *     its topic at the time the publish is processed, with MQTT filter semantics
+ *     (`+` one level, `#` the rest including the parent, wildcards at the first
+ *     level never match `$` topics). A subscription is active once `subscribe()`
+ *     has resolved.
+ *  2. Each subscription receives one call per matching publish, even if another
+ *     subscription of the same process also matches. One publish is delivered to
+ *     all local subscriptions as the same `BusMessage` object, so a consumer that
+ *     holds overlapping filters can de-duplicate by identity.
+ *  3. Order: messages from one publisher on one topic arrive in publish order.
+ *     Nothing is promised across topics or publishers.
+ *  4. Retained: a publish with `retain` replaces the topic's retained message; an
+ *     empty payload with `retain` clears it. `subscribe(…, {retained: true})`
+ *     delivers the matching retained messages (with `retained: true`) before any
+ *     live message on the same topic, then live ones (with `retained: false`).
+ *  5. QoS is carried for MQTT peers; within the process delivery is at-most-once
+ *     and synchronous with the publish being routed (handlers must not block: they
+ *     queue or drop under their own documented policy).
+ *  6. `publish()` resolves when the backend has accepted the message (embedded:
+ *     routed to every local subscriber; external: acknowledged per its QoS).
+ */
+export interface BusMessage {
+  readonly topic: string;
+  readonly payload: Buffer;
+  readonly qos: 0 | 1 | 2;
+  /** True only for retained messages delivered because of a new subscription. */
+  readonly retained: boolean;
+  /** Hub receive time, ms since epoch. */
+  readonly ts: number;
+}
+
+export type BusHandler = (msg: BusMessage) => void;
+
+export interface PublishOptions {
+  qos?: 0 | 1 | 2;
+  retain?: boolean;
+}
+
+export interface SubscribeOptions {
+  /** Deliver matching retained messages first (default true, as MQTT does). */
+  retained?: boolean;
+}
+
+export interface Subscription {
+  readonly filter: string;
+  unsubscribe(): Promise<void>;
+}
+
+export interface Bus {
+  readonly kind: string;
+  publish(topic: string, payload: Buffer | string, opts?: PublishOptions): Promise<void>;
+  subscribe(filter: string, handler: BusHandler, opts?: SubscribeOptions): Promise<Subscription>;
+  /** Current retained messages matching `filter` (used by registry start-up and `devices`). */
+  retained(filter: string): Promise<BusMessage[]>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,91 @@
+/**
+ * The one table of error codes. Every door (browser API, device door, HTTP API)
+ * answers bad input with a code from here; `docs/errors.md` is generated from the
+ * same data and a test keeps the two in sync.
+ *
+ * Ranges carry policy, so a client can act on a code it has never seen:
+ *   1000–1999  fix your request: sending the same thing again gives the same answer
+ *   2000–2999  retry later: a transient condition on the hub or a device (use backoff)
+ *   3000–3999  access: authenticate, or you are not allowed; do not retry blindly
+ */
+export type Policy = 'fix' | 'retry' | 'access';
+
+export interface CodeInfo {
+  readonly code: number;
+  readonly http: number;
+  readonly message: string;
+  readonly doc: string;
+}
+
+function def(code: number, http: number, message: string, doc: string): CodeInfo {
+  return { code, http, message, doc };
+}
+
+export const Codes = {
+  // 1000–1999: fix your request
+  BAD_JSON: def(1000, 400, 'frame is not valid JSON', 'The text frame could not be parsed as JSON.'),
+  BAD_FRAME: def(1001, 400, 'frame must be a JSON object', 'The frame parsed, but is not an object (an array, a number, null…).'),
+  UNKNOWN_OP: def(1002, 400, 'unknown op', 'The `op` field names no operation of this door.'),
+  MISSING_FIELD: def(1003, 400, 'a required field is missing', 'A field the operation requires is absent; `message` names it.'),
+  WRONG_TYPE: def(1004, 400, 'a field has the wrong type', 'A field is present but of the wrong type or out of its range; `message` names it.'),
+  FRAME_TOO_LARGE: def(1005, 413, 'frame too large', 'The frame is larger than the door allows (`maxFrameBytes`, default 64 KiB).'),
+  INVALID_TOPIC: def(1006, 400, 'invalid topic', 'A publish topic is empty, too long, contains `+`, `#` or NUL, or is not valid UTF-8.'),
+  INVALID_FILTER: def(1007, 400, 'invalid topic filter', 'A subscription filter is empty, too long, or uses `+`/`#` outside a whole level (`#` only last).'),
+  NOT_UTF8: def(1008, 400, 'frame is not valid UTF-8', 'A text frame carried bytes that are not UTF-8, or a binary frame was sent where text is required.'),
+  BAD_TIME_RANGE: def(1009, 400, 'invalid time range', '`from`/`to` are not parseable times, or `from` is after `to`.'),
+  LIMIT_TOO_LARGE: def(1010, 400, 'limit too large', '`limit` is over the maximum the hub allows.'),
+  UNKNOWN_BUCKET: def(1011, 400, 'unknown bucket', '`bucket` is not a duration such as `10s`, `5m`, `1h`, `1d` or a number of milliseconds.'),
+  DUPLICATE_ID: def(1012, 400, 'request id already in use', 'A request reused the `id` of a request still in progress on this connection.'),
+  INVALID_ID: def(1013, 400, 'invalid device id', 'A device id is empty, longer than 64 characters, or has characters other than letters, digits, `-`, `_`, `.` and `:`.'),
+  NOT_SUBSCRIBED: def(1014, 400, 'not subscribed to that filter', '`unsub` named a filter this connection has not subscribed to.'),
+  TOO_MANY_SUBSCRIPTIONS: def(1015, 400, 'too many subscriptions', 'The connection already holds the maximum number of subscriptions (`maxSubscriptions`).'),
+  UNKNOWN_DEVICE: def(1016, 404, 'unknown device', 'No device with that id has ever been seen by this hub.'),
+  NOT_FOUND: def(1017, 404, 'not found', 'No such HTTP route.'),
+  BAD_PAYLOAD: def(1018, 400, 'invalid payload', 'A payload is not what the topic requires (telemetry must be a JSON object of readings).'),
+
+  // 2000–2999: retry later
+  INTERNAL: def(2000, 500, 'internal error', 'The hub failed to handle the request; it is logged with the request id. Retry with backoff.'),
+  CALL_TIMEOUT: def(2001, 504, 'device did not answer in time', 'A `call` got no response from the device within its timeout (default 5 s).'),
+  DEVICE_OFFLINE: def(2002, 503, 'device is offline', 'A `call` targeted a device whose status is offline; nothing was sent.'),
+  OVERLOADED: def(2003, 503, 'hub overloaded', 'A queue on the hub is full (e.g. the ingest queue); the request was not accepted.'),
+  RATE_LIMITED: def(2004, 429, 'rate limited', 'The client sent faster than its allowance; wait and retry.'),
+  STORE_UNAVAILABLE: def(2005, 503, 'store unavailable', 'The telemetry store is not configured or could not be reached.'),
+  SHUTTING_DOWN: def(2006, 503, 'hub is shutting down', 'The hub is stopping; reconnect with backoff (another instance may take over).'),
+  DEVICE_ERROR: def(2007, 502, 'device answered with an error', 'The device received the command and answered with an error; its detail is in `message`.'),
+
+  // 3000–3999: access
+  UNAUTHENTICATED: def(3000, 401, 'authentication required', 'The operation needs an authenticated connection: send `auth` first.'),
+  BAD_CREDENTIALS: def(3001, 401, 'bad credentials', 'The credentials are wrong, revoked or expired.'),
+  FORBIDDEN: def(3002, 403, 'forbidden', 'The identity is authenticated but the access rules do not allow this operation on this topic.'),
+  ORIGIN_REJECTED: def(3003, 403, 'origin not allowed', 'A WebSocket upgrade came from an Origin that is not on the allow-list.'),
+} as const;
+
+export type CodeName = keyof typeof Codes;
+
+export function policyOf(code: number): Policy {
+  if (code >= 3000) return 'access';
+  if (code >= 2000) return 'retry';
+  return 'fix';
+}
+
+const byNumber = new Map<number, CodeName>();
+for (const [name, info] of Object.entries(Codes) as [CodeName, CodeInfo][]) byNumber.set(info.code, name);
+
+export function codeName(code: number): CodeName | undefined {
+  return byNumber.get(code);
+}
+
+/**
+ * WebSocket close codes the hub sends (RFC 6455 private range 4000–4999 plus the
+ * standard ones it uses). `reconnect` tells clients whether to try again.
+ */
+export const CloseCodes = {
+  GOING_AWAY: { code: 1001, reconnect: true, doc: 'The hub is shutting down. Reconnect with backoff.' },
+  PROTOCOL_ERROR: { code: 1002, reconnect: false, doc: 'A WebSocket-level protocol violation.' },
+  UNSUPPORTED_DATA: { code: 1003, reconnect: false, doc: 'Binary frame on a text-only door.' },
+  INVALID_PAYLOAD: { code: 1007, reconnect: false, doc: 'A text frame that is not UTF-8 (closed by the WebSocket layer as RFC 6455 requires).' },
+  TOO_BIG: { code: 1009, reconnect: false, doc: 'A frame over the WebSocket layer\'s hard size limit.' },
+  AUTH_TIMEOUT: { code: 4001, reconnect: false, doc: 'No successful `auth` within the deadline.' },
+  SLOW_CONSUMER: { code: 4008, reconnect: true, doc: 'The client did not read fast enough and its outgoing queue passed the hard limit.' },
+  REPLACED: { code: 4009, reconnect: false, doc: 'Another connection took over this device id.' },
+} as const;
