@@ -22,7 +22,7 @@ export default tseslint.config(
     files: ['packages/protocol/src/**/*.ts'],
     languageOptions: { globals: { ...globals.browser } },
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['*', '!./*', '!../*'], ...boundary('packages/protocol has zero runtime dependencies and runs in Node and browsers: import only relative files of this package (design.md, "Dependency rules").') }] }],
+      'no-restricted-imports': ['error', { patterns: [{ regex: '^(?!\\.{1,2}/)', ...boundary('packages/protocol has zero runtime dependencies and runs in Node and browsers: import only relative files of this package (design.md, "Dependency rules").') }] }],
     },
   },
   {
