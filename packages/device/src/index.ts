@@ -1,1 +1,10 @@
-export {};
+// Public API of @fieldlink/device. Everything the hub's CLI, examples and tests import comes from here.
+export { systemClock, VirtualClock, type Clock } from './clock.js';
+export { I2cError, type I2cBus } from './i2c/types.js';
+export { EmulatedI2cBus, type I2cDevice, type EmulatedI2cBusOptions } from './i2c/emulated-bus.js';
+export { LinuxI2c } from './i2c/linux.js';
+export * from './veml7700/registers.js';
+export { MAX_RESOLUTION, resolution, countsToLux, correctNonLinearity, uncorrectNonLinearity, type ResolutionBasis } from './veml7700/lux.js';
+export { LADDER, START_RUNG, type Rung } from './veml7700/ladder.js';
+export { Veml7700, FULL_SCALE, type Veml7700Options, type Reading } from './veml7700/driver.js';
+export { EmulatedVeml7700, type EmulatedVeml7700Options } from './veml7700/emulated.js';
