@@ -1,10 +1,12 @@
 /**
  * The store: telemetry points, history queries and the device registry.
  * Backends: SQLite (default, embedded) and PostgreSQL. `storage/index.ts` is the
- * only file that picks one; test/store-contract.ts runs against both.
+ * only file that picks one; test/storage/contract.ts runs against both.
  *
- * Times are ms since the Unix epoch (UTC). Device and metric names are opaque
- * strings and reach SQL only as parameters.
+ * Times are integer ms since the Unix epoch (UTC), never negative. Ranges are
+ * inclusive at both ends: `from <= ts <= to`. Device and metric names are opaque
+ * strings (any Unicode except NUL, which PostgreSQL cannot store) and reach SQL
+ * only as parameters.
  */
 export interface Point {
   device: string;
@@ -34,11 +36,13 @@ export interface HistoryQuery {
   metric: string;
   from: number;
   to: number;
-  /** Maximum points (raw) or buckets returned. */
+  /** Maximum points (raw) or buckets returned; the earliest ones are kept. */
   limit: number;
   /** Omit for raw points; otherwise aggregate into buckets of this width. */
   bucketMs?: number;
 }
+
+export type RangeQuery = Omit<HistoryQuery, 'limit' | 'bucketMs'>;
 
 export interface DeviceRecord {
   id: string;
@@ -50,23 +54,52 @@ export interface DeviceRecord {
   meta: unknown;
 }
 
+/** Width of the rollup rows the backends maintain as data arrives. */
+export const ROLLUP_MS = 3_600_000;
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
-  /** Apply migrations; idempotent. */
+  /** Apply migrations; idempotent. `openStore` has already called it. */
   init(): Promise<void>;
-  /** Append a batch atomically (one transaction). */
+  /**
+   * Append a batch atomically (one transaction), updating the hourly rollups in
+   * the same transaction. A point whose (device, metric, ts) is already stored is
+   * ignored (first write wins), so redelivered QoS 1 messages never count twice.
+   * Throws RangeError, writing nothing, if a point has a non-finite value, a ts that
+   * is not a non-negative safe integer, or an empty name / a name containing NUL.
+   */
   append(points: readonly Point[]): Promise<void>;
+  /** Raw points in time order, at most `limit`. */
   raw(q: HistoryQuery): Promise<RawPoint[]>;
+  /**
+   * Buckets in time order, at most `limit`; empty buckets are absent. Exact over
+   * the range: when `bucketMs` is a multiple of ROLLUP_MS, whole hours inside the
+   * range are read from rollups and only the partial hours at the edges from raw.
+   * Hours whose raw points were pruned still answer from their rollups.
+   */
   buckets(q: HistoryQuery & { bucketMs: number }): Promise<Bucket[]>;
-  /** Streams raw points in time order without holding the range in memory (CSV export). */
-  stream(q: Omit<HistoryQuery, 'limit' | 'bucketMs'>): AsyncIterable<RawPoint[]>;
+  /**
+   * Streams raw points in time order, in chunks of at most `chunkSize` (default
+   * 5,000), without holding the range in memory (CSV export). Each chunk is its
+   * own short read (keyset pagination), so points appended meanwhile may appear.
+   */
+  stream(q: RangeQuery, opts?: { chunkSize?: number }): AsyncIterable<RawPoint[]>;
   /** Number of raw points in the range (used to pick a bucket so answers stay under `limit`). */
-  count(q: Omit<HistoryQuery, 'limit' | 'bucketMs'>): Promise<number>;
+  count(q: RangeQuery): Promise<number>;
+  /** Metric names stored for a device, sorted; empty for an unknown device. */
   metrics(device: string): Promise<string[]>;
+  /** Insert or replace the record; `firstSeen` keeps the earliest value ever stored. */
   upsertDevice(rec: DeviceRecord): Promise<void>;
+  /** All records, sorted by id. */
   devices(): Promise<DeviceRecord[]>;
   device(id: string): Promise<DeviceRecord | undefined>;
-  /** Delete raw points older than `before` (retention). Returns rows deleted. */
-  prune(before: number): Promise<number>;
+  /**
+   * Delete raw points older than `before` (retention). Returns rows deleted.
+   * With `maxRows`, deletes at most that many (oldest first within a series) in
+   * one short transaction, so a caller can prune in chunks without blocking ingest.
+   */
+  prune(before: number, maxRows?: number): Promise<number>;
+  /** Same as `prune` for hourly rollup rows whose hour starts before `before`. */
+  pruneRollups(before: number, maxRows?: number): Promise<number>;
   close(): Promise<void>;
 }

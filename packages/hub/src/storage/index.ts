@@ -1,0 +1,57 @@
+/**
+ * The one place that picks a store backend (design.md, "Dependency rules").
+ * Everything else imports `openStore` from here and the `Store` type from types.js.
+ *
+ *   url absent or `sqlite:<path>`        → SQLite (`<dataDir>/fieldlink.db` by default)
+ *   `postgres://…` / `postgresql://…`    → PostgreSQL
+ */
+import { join, resolve } from 'node:path';
+import type { Store } from './types.js';
+import type { RetentionOptions } from './retention.js';
+import { SqliteStore } from './sqlite.js';
+import { PostgresStore } from './postgres.js';
+
+export type { Store } from './types.js';
+export type { RetentionOptions } from './retention.js';
+export { startRetention } from './retention.js';
+
+/** Plain typed options; the hub's config system maps flags and env to it. */
+export interface StoreOptions {
+  /** `sqlite:<path>` (relative to the working directory), `postgres://…`, or absent for the default SQLite file. */
+  url?: string;
+  /** Directory of the default SQLite file (default `./data`); created if missing. */
+  dataDir?: string;
+  /** PostgreSQL schema for every table (created if missing). Ignored by SQLite. */
+  schema?: string;
+  /** PostgreSQL pool size (default 4). */
+  poolMax?: number;
+  /** Not used by `openStore`: the hub passes it to `startRetention(store, retention)`. */
+  retention?: RetentionOptions;
+}
+
+export const DEFAULT_DATA_DIR = './data';
+export const DEFAULT_SQLITE_FILE = 'fieldlink.db';
+
+/** Open the configured backend and apply its migrations. Rejects with a readable error if it cannot. */
+export async function openStore(opts: StoreOptions = {}): Promise<Store> {
+  const url = opts.url?.trim() || undefined;
+  let store: Store;
+  if (url === undefined) {
+    store = new SqliteStore({ path: resolve(join(opts.dataDir ?? DEFAULT_DATA_DIR, DEFAULT_SQLITE_FILE)) });
+  } else if (url.startsWith('sqlite:')) {
+    const path = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    if (path === '') throw new Error('store url "sqlite:" needs a path, e.g. sqlite:./data/fieldlink.db');
+    store = new SqliteStore({ path: path === ':memory:' ? path : resolve(path) });
+  } else if (/^postgres(ql)?:\/\//.test(url)) {
+    store = new PostgresStore({ url, ...(opts.schema ? { schema: opts.schema } : {}), ...(opts.poolMax ? { poolMax: opts.poolMax } : {}) });
+  } else {
+    throw new Error(`unsupported store url scheme in ${JSON.stringify(url.replace(/\/\/[^@/]*@/, '//***@'))}: use sqlite:<path> or postgres://…`);
+  }
+  try {
+    await store.init();
+  } catch (err) {
+    await store.close().catch(() => undefined);
+    throw err;
+  }
+  return store;
+}

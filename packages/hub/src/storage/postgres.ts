@@ -1,0 +1,233 @@
+/**
+ * PostgreSQL backend (`pg` pool). Same logical schema and contract as SQLite.
+ *
+ * A batch is two round trips: series ids for names not cached yet (committed on
+ * their own, harmless if the batch then fails), then one statement that inserts
+ * the points from `unnest` arrays and upserts their hourly rollups from the rows
+ * actually inserted (RETURNING), so one statement = one atomic transaction.
+ * bigint columns are cast to float8 in SELECTs: exact below 2^53, and `pg` then
+ * returns numbers, not strings.
+ */
+import pg from 'pg';
+import type { Bucket, DeviceRecord, HistoryQuery, Point, RangeQuery, RawPoint, Store } from './types.js';
+import { ROLLUP_MS } from './types.js';
+import { DEFAULT_CHUNK, checkDevice, checkPoints, deviceFromRow, mergeBuckets, redactUrl, seriesKey, splitRange } from './common.js';
+import type { DeviceRow, PartialBucket } from './common.js';
+import { migratePostgres } from './postgres-migrations.js';
+
+export interface PostgresStoreOptions {
+  /** `postgres://user:pass@host:port/db`. */
+  url: string;
+  /** Schema for every table (created if missing); default: the server's search_path. */
+  schema?: string;
+  /** Pool size (default 4). */
+  poolMax?: number;
+  /** Give up connecting after this long (default 5,000 ms). */
+  connectTimeoutMs?: number;
+}
+
+const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+const APPEND_SQL = `
+  WITH ins AS (
+    INSERT INTO points (series_id, ts, value)
+    SELECT * FROM unnest($1::int[], $2::bigint[], $3::float8[])
+    ON CONFLICT DO NOTHING
+    RETURNING series_id, ts, value
+  )
+  INSERT INTO rollups_hourly AS r (series_id, hour, vmin, vmax, vsum, n, last, last_ts)
+  SELECT series_id, ts - ts % ${ROLLUP_MS}, min(value), max(value), sum(value), count(*),
+         (array_agg(value ORDER BY ts DESC))[1], max(ts)
+  FROM ins GROUP BY 1, 2
+  ON CONFLICT (series_id, hour) DO UPDATE SET
+    vmin = LEAST(r.vmin, EXCLUDED.vmin), vmax = GREATEST(r.vmax, EXCLUDED.vmax),
+    vsum = r.vsum + EXCLUDED.vsum, n = r.n + EXCLUDED.n,
+    last = CASE WHEN EXCLUDED.last_ts > r.last_ts THEN EXCLUDED.last ELSE r.last END,
+    last_ts = GREATEST(r.last_ts, EXCLUDED.last_ts)`;
+
+const SERIES_SQL = `
+  WITH input AS (SELECT * FROM unnest($1::text[], $2::text[]) AS t(device, metric)),
+  ins AS (INSERT INTO series (device, metric) SELECT device, metric FROM input
+          ON CONFLICT (device, metric) DO NOTHING RETURNING id, device, metric)
+  SELECT id, device, metric FROM ins
+  UNION ALL SELECT s.id, s.device, s.metric FROM series s JOIN input USING (device, metric)`;
+
+// $1 series, $2 bucket, $3..$4 range, $5 limit. "lastTs" quoted: pg folds unquoted names.
+const RAW_AGG_SQL = `
+  SELECT (ts - ts % $2)::float8 AS ts, min(value) AS min, max(value) AS max, sum(value) AS sum,
+         count(*)::float8 AS count, max(ts)::float8 AS "lastTs", (array_agg(value ORDER BY ts DESC))[1] AS last
+  FROM points WHERE series_id = $1 AND ts >= $3 AND ts <= $4 GROUP BY 1 ORDER BY 1 LIMIT $5`;
+const ROLL_AGG_SQL = `
+  SELECT (hour - hour % $2)::float8 AS ts, min(vmin) AS min, max(vmax) AS max, sum(vsum) AS sum,
+         sum(n)::float8 AS count, max(last_ts)::float8 AS "lastTs", (array_agg(last ORDER BY last_ts DESC))[1] AS last
+  FROM rollups_hourly WHERE series_id = $1 AND hour >= $3 AND hour < $4 GROUP BY 1 ORDER BY 1 LIMIT $5`;
+
+export class PostgresStore implements Store {
+  readonly kind = 'postgres' as const;
+  readonly pool: pg.Pool;
+  private readonly seriesIds = new Map<string, number>();
+  private readonly where: string;
+
+  constructor(private readonly opts: PostgresStoreOptions) {
+    if (opts.schema !== undefined && !SCHEMA_NAME.test(opts.schema)) throw new RangeError(`invalid schema name ${JSON.stringify(opts.schema)}`);
+    this.where = redactUrl(opts.url);
+    this.pool = new pg.Pool({
+      connectionString: opts.url,
+      max: opts.poolMax ?? 4,
+      connectionTimeoutMillis: opts.connectTimeoutMs ?? 5000,
+      ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),
+    });
+    // An idle client losing its connection must not crash the hub; the next query reports it.
+    this.pool.on('error', () => undefined);
+  }
+
+  async init(): Promise<void> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      throw new Error(`PostgreSQL at ${this.where} is unreachable: ${(err as Error).message}`, { cause: err });
+    }
+    try {
+      if (this.opts.schema) await client.query(`CREATE SCHEMA IF NOT EXISTS "${this.opts.schema}"`);
+      await migratePostgres(client);
+    } finally {
+      client.release();
+    }
+  }
+
+  async append(points: readonly Point[]): Promise<void> {
+    checkPoints(points);
+    if (points.length === 0) return;
+    await this.resolveSeries(points);
+    const ids: number[] = [], ts: number[] = [], values: number[] = [];
+    for (const p of points) {
+      ids.push(this.seriesIds.get(seriesKey(p.device, p.metric))!);
+      ts.push(p.ts);
+      values.push(p.value);
+    }
+    await this.pool.query(APPEND_SQL, [ids, ts, values]);
+  }
+
+  private async resolveSeries(points: readonly Point[]): Promise<void> {
+    const missing = new Map<string, [string, string]>();
+    for (const p of points) {
+      const key = seriesKey(p.device, p.metric);
+      if (!this.seriesIds.has(key)) missing.set(key, [p.device, p.metric]);
+    }
+    if (missing.size === 0) return;
+    const names = [...missing.values()];
+    const { rows } = await this.pool.query<{ id: number; device: string; metric: string }>(SERIES_SQL, [names.map((n) => n[0]), names.map((n) => n[1])]);
+    for (const r of rows) this.seriesIds.set(seriesKey(r.device, r.metric), r.id);
+  }
+
+  private async seriesId(device: string, metric: string): Promise<number | undefined> {
+    const key = seriesKey(device, metric);
+    if (!this.seriesIds.has(key)) {
+      const { rows } = await this.pool.query<{ id: number }>('SELECT id FROM series WHERE device = $1 AND metric = $2', [device, metric]);
+      if (rows[0]) this.seriesIds.set(key, rows[0].id);
+    }
+    return this.seriesIds.get(key);
+  }
+
+  async raw(q: HistoryQuery): Promise<RawPoint[]> {
+    const id = await this.seriesId(q.device, q.metric);
+    if (id === undefined) return [];
+    const { rows } = await this.pool.query<RawPoint>(
+      'SELECT ts::float8 AS ts, value FROM points WHERE series_id = $1 AND ts >= $2 AND ts <= $3 ORDER BY ts LIMIT $4',
+      [id, q.from, q.to, q.limit]);
+    return rows;
+  }
+
+  async buckets(q: HistoryQuery & { bucketMs: number }): Promise<Bucket[]> {
+    if (!Number.isSafeInteger(q.bucketMs) || q.bucketMs <= 0) throw new RangeError(`invalid bucketMs ${q.bucketMs}`);
+    const id = await this.seriesId(q.device, q.metric);
+    if (id === undefined || q.from > q.to) return [];
+    const { hourFrom, hourTo } = splitRange(q.from, q.to, q.bucketMs);
+    const run = async (sql: string, lo: number, hi: number) =>
+      (await this.pool.query<PartialBucket>(sql, [id, q.bucketMs, lo, hi, q.limit])).rows;
+    if (hourFrom === hourTo) return mergeBuckets(await run(RAW_AGG_SQL, q.from, q.to), q.limit);
+    const parts = await Promise.all([
+      hourFrom > q.from ? run(RAW_AGG_SQL, q.from, hourFrom - 1) : [],
+      run(ROLL_AGG_SQL, hourFrom, hourTo),
+      hourTo <= q.to ? run(RAW_AGG_SQL, hourTo, q.to) : [],
+    ]);
+    return mergeBuckets(parts.flat(), q.limit);
+  }
+
+  async *stream(q: RangeQuery, opts: { chunkSize?: number } = {}): AsyncIterable<RawPoint[]> {
+    const chunk = Math.max(1, opts.chunkSize ?? DEFAULT_CHUNK);
+    let from = q.from;
+    while (from <= q.to) {
+      const rows = await this.raw({ ...q, from, limit: chunk });
+      if (rows.length > 0) yield rows;
+      if (rows.length < chunk) return;
+      from = rows[rows.length - 1]!.ts + 1;
+    }
+  }
+
+  async count(q: RangeQuery): Promise<number> {
+    const id = await this.seriesId(q.device, q.metric);
+    if (id === undefined || q.from > q.to) return 0;
+    const { hourFrom, hourTo } = splitRange(q.from, q.to, ROLLUP_MS);
+    if (hourFrom === hourTo) {
+      const sql = 'SELECT count(*)::float8 AS n FROM points WHERE series_id = $1 AND ts >= $2 AND ts <= $3';
+      return (await this.pool.query<{ n: number }>(sql, [id, q.from, q.to])).rows[0]!.n;
+    }
+    // Whole hours from rollups keep this O(hours), not O(points); edges from raw.
+    const { rows } = await this.pool.query<{ n: number }>(
+      `SELECT ((SELECT count(*) FROM points WHERE series_id = $1 AND ts >= $2 AND ts < $4)
+             + (SELECT count(*) FROM points WHERE series_id = $1 AND ts >= $5 AND ts <= $3)
+             + (SELECT coalesce(sum(n), 0) FROM rollups_hourly WHERE series_id = $1 AND hour >= $4 AND hour < $5))::float8 AS n`,
+      [id, q.from, q.to, hourFrom, hourTo]);
+    return rows[0]!.n;
+  }
+
+  async metrics(device: string): Promise<string[]> {
+    const { rows } = await this.pool.query<{ metric: string }>('SELECT metric FROM series WHERE device = $1', [device]);
+    return rows.map((r) => r.metric).sort();
+  }
+
+  async upsertDevice(rec: DeviceRecord): Promise<void> {
+    checkDevice(rec);
+    await this.pool.query(
+      `INSERT INTO devices (id, first_seen, last_seen, online, last, meta) VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (id) DO UPDATE SET first_seen = LEAST(devices.first_seen, EXCLUDED.first_seen),
+         last_seen = EXCLUDED.last_seen, online = EXCLUDED.online, last = EXCLUDED.last, meta = EXCLUDED.meta`,
+      [rec.id, rec.firstSeen, rec.lastSeen, rec.online, JSON.stringify(rec.last ?? {}), rec.meta === undefined ? null : JSON.stringify(rec.meta)]);
+  }
+
+  async devices(): Promise<DeviceRecord[]> {
+    const { rows } = await this.pool.query<DeviceRow>('SELECT * FROM devices');
+    return rows.map(deviceFromRow).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  async device(id: string): Promise<DeviceRecord | undefined> {
+    const { rows } = await this.pool.query<DeviceRow>('SELECT * FROM devices WHERE id = $1', [id]);
+    return rows[0] && deviceFromRow(rows[0]);
+  }
+
+  async prune(before: number, maxRows?: number): Promise<number> {
+    return this.pruneTable('points', 'ts', before, maxRows);
+  }
+
+  async pruneRollups(before: number, maxRows?: number): Promise<number> {
+    return this.pruneTable('rollups_hourly', 'hour', before, maxRows);
+  }
+
+  /** Chunked by ctid: a bounded delete without needing a unique key on the time column. */
+  private async pruneTable(table: string, col: string, before: number, maxRows?: number): Promise<number> {
+    const r = maxRows === undefined
+      ? await this.pool.query(`DELETE FROM ${table} WHERE ${col} < $1`, [before])
+      : await this.pool.query(`DELETE FROM ${table} WHERE ctid = ANY(ARRAY(SELECT ctid FROM ${table} WHERE ${col} < $1 LIMIT $2))`, [before, maxRows]);
+    return r.rowCount ?? 0;
+  }
+
+  private closed = false;
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+}

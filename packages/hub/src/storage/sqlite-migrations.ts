@@ -1,0 +1,95 @@
+/**
+ * SQLite schema, as a versioned list. Append only: a released migration is never
+ * edited, a change is a new entry. Each pending migration runs in its own
+ * transaction together with its `schema_migrations` row, so a crash leaves the
+ * database at a whole version.
+ */
+import type Database from 'better-sqlite3';
+
+export interface SqliteMigration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const sqliteMigrations: readonly SqliteMigration[] = [
+  {
+    version: 1,
+    name: 'series and points',
+    sql: `
+      CREATE TABLE series (
+        id INTEGER PRIMARY KEY,
+        device TEXT NOT NULL,
+        metric TEXT NOT NULL,
+        UNIQUE (device, metric)
+      );
+      -- Clustered on (series_id, ts): a history query is one contiguous range scan.
+      CREATE TABLE points (
+        series_id INTEGER NOT NULL,
+        ts INTEGER NOT NULL,
+        value REAL NOT NULL,
+        PRIMARY KEY (series_id, ts)
+      ) WITHOUT ROWID;
+    `,
+  },
+  {
+    version: 2,
+    name: 'hourly rollups and devices',
+    sql: `
+      CREATE TABLE rollups_hourly (
+        series_id INTEGER NOT NULL,
+        hour INTEGER NOT NULL,
+        vmin REAL NOT NULL,
+        vmax REAL NOT NULL,
+        vsum REAL NOT NULL,
+        n INTEGER NOT NULL,
+        last REAL NOT NULL,
+        last_ts INTEGER NOT NULL,
+        PRIMARY KEY (series_id, hour)
+      ) WITHOUT ROWID;
+      -- Backfill from the points a v1 database already holds.
+      INSERT INTO rollups_hourly (series_id, hour, vmin, vmax, vsum, n, last, last_ts)
+      SELECT g.series_id, g.hour, g.vmin, g.vmax, g.vsum, g.n,
+             (SELECT p.value FROM points p WHERE p.series_id = g.series_id AND p.ts = g.last_ts), g.last_ts
+      FROM (SELECT series_id, ts - ts % 3600000 AS hour, min(value) AS vmin, max(value) AS vmax,
+                   sum(value) AS vsum, count(*) AS n, max(ts) AS last_ts
+            FROM points GROUP BY series_id, hour) g;
+      CREATE TABLE devices (
+        id TEXT PRIMARY KEY,
+        first_seen INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL,
+        online INTEGER NOT NULL,
+        last TEXT NOT NULL,
+        meta TEXT
+      );
+    `,
+  },
+];
+
+/** Apply pending migrations up to `target` (default: all). Returns the versions applied. */
+export function migrateSqlite(db: Database.Database, target = Infinity): number[] {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
+  const applied = new Set(
+    (db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version),
+  );
+  const newest = Math.max(0, ...applied);
+  const known = sqliteMigrations.at(-1)?.version ?? 0;
+  if (newest > known) {
+    throw new Error(`database schema is version ${newest}, newer than this hub knows (${known}): upgrade the hub`);
+  }
+  const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+  const done: number[] = [];
+  for (const m of sqliteMigrations) {
+    if (m.version > target || applied.has(m.version)) continue;
+    // IMMEDIATE: take the write lock first, so two processes cannot both apply it.
+    db.transaction(() => {
+      // Re-check under the lock: another process may have applied it meanwhile.
+      if (db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').get(m.version)) return;
+      db.exec(m.sql);
+      record.run(m.version, m.name, Date.now());
+    }).immediate();
+    done.push(m.version);
+  }
+  return done;
+}
