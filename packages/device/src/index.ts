@@ -8,3 +8,5 @@ export { MAX_RESOLUTION, resolution, countsToLux, correctNonLinearity, uncorrect
 export { LADDER, START_RUNG, type Rung } from './veml7700/ladder.js';
 export { Veml7700, FULL_SCALE, type Veml7700Options, type Reading } from './veml7700/driver.js';
 export { EmulatedVeml7700, type EmulatedVeml7700Options } from './veml7700/emulated.js';
+export { createLight, cloudFactor, LIGHT_PROFILES, type LightFn, type LightOptions, type LightProfile } from './light/profiles.js';
+export { solarElevation, clearSkyLux, airMass } from './light/sun.js';

@@ -1,0 +1,25 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { airMass, clearSkyLux, solarElevation } from '../src/light/sun.js';
+
+test('solar elevation: equinox noon at the equator ~90°, solstice noon at 48°N ~65.3°, night negative', () => {
+  assert.ok(Math.abs(solarElevation(Date.UTC(2026, 2, 20, 12, 7), 0, 0) - 90) < 1.5);
+  assert.ok(Math.abs(solarElevation(Date.UTC(2026, 5, 21, 12, 2), 48.1, 0) - (90 - 48.1 + 23.44)) < 0.6);
+  assert.ok(solarElevation(Date.UTC(2026, 5, 21, 0, 0), 48.1, 0) < -15);
+  // Longitude shifts local noon: at 90°E the sun culminates ~6 h earlier in UTC.
+  assert.ok(solarElevation(Date.UTC(2026, 5, 21, 6, 0), 48.1, 90) > 60);
+});
+
+test('clear-sky illuminance: ~100 klx at high sun, continuous and increasing through the horizon', () => {
+  assert.equal(Math.round(airMass(90) * 100) / 100, 1);
+  const noon = clearSkyLux(65);
+  assert.ok(noon > 90_000 && noon < 125_000, String(noon));
+  let prev = 0;
+  for (let h = -20; h <= 90; h += 0.5) {
+    const v = clearSkyLux(h);
+    assert.ok(v >= prev, `not increasing at ${h}°`);
+    if (h > -18) assert.ok(v / Math.max(prev, 0.001) < 3, `jump at ${h}°`);
+    prev = v;
+  }
+  assert.ok(clearSkyLux(-6) > 2 && clearSkyLux(-6) < 5, 'end of civil twilight ~3 lx');
+});
