@@ -53,24 +53,24 @@ export class SqliteStore implements Store {
                    last = CASE WHEN excluded.last_ts > last_ts THEN excluded.last ELSE last END,
                    last_ts = max(last_ts, excluded.last_ts)`),
       raw: p('SELECT ts, value FROM points WHERE series_id = ? AND ts >= ? AND ts <= ? ORDER BY ts LIMIT ?'),
-      // Bound: ?1 series, ?2 bucket, ?3..?4 inclusive range, ?5 limit.
+      // Named (@s series, @b bucket, @lo..@hi inclusive range, @lim limit): better-sqlite3 binds ?NNN only by name.
       rawAgg: p(`SELECT g.bts AS ts, g.min, g.max, g.sum, g.count, g.lastTs,
-                   (SELECT value FROM points p WHERE p.series_id = ?1 AND p.ts = g.lastTs) AS last FROM (
-                   SELECT ts - ts % ?2 AS bts, min(value) AS min, max(value) AS max, sum(value) AS sum, count(*) AS count, max(ts) AS lastTs
-                   FROM points WHERE series_id = ?1 AND ts >= ?3 AND ts <= ?4 GROUP BY 1 ORDER BY 1 LIMIT ?5) g`),
+                   (SELECT value FROM points p WHERE p.series_id = @s AND p.ts = g.lastTs) AS last FROM (
+                   SELECT ts - ts % @b AS bts, min(value) AS min, max(value) AS max, sum(value) AS sum, count(*) AS count, max(ts) AS lastTs
+                   FROM points WHERE series_id = @s AND ts >= @lo AND ts <= @hi GROUP BY 1 ORDER BY 1 LIMIT @lim) g`),
       rollAgg: p(`SELECT g.bts AS ts, g.min, g.max, g.sum, g.count, g.lastTs,
-                   (SELECT last FROM rollups_hourly r WHERE r.series_id = ?1 AND r.hour = g.lastTs - g.lastTs % ${ROLLUP_MS}) AS last FROM (
-                   SELECT hour - hour % ?2 AS bts, min(vmin) AS min, max(vmax) AS max, sum(vsum) AS sum, sum(n) AS count, max(last_ts) AS lastTs
-                   FROM rollups_hourly WHERE series_id = ?1 AND hour >= ?3 AND hour < ?4 GROUP BY 1 ORDER BY 1 LIMIT ?5) g`),
+                   (SELECT last FROM rollups_hourly r WHERE r.series_id = @s AND r.hour = g.lastTs - g.lastTs % ${ROLLUP_MS}) AS last FROM (
+                   SELECT hour - hour % @b AS bts, min(vmin) AS min, max(vmax) AS max, sum(vsum) AS sum, sum(n) AS count, max(last_ts) AS lastTs
+                   FROM rollups_hourly WHERE series_id = @s AND hour >= @lo AND hour < @hi GROUP BY 1 ORDER BY 1 LIMIT @lim) g`),
       rawCount: p('SELECT count(*) AS n FROM points WHERE series_id = ? AND ts >= ? AND ts <= ?'),
       rollCount: p('SELECT coalesce(sum(n), 0) AS n FROM rollups_hourly WHERE series_id = ? AND hour >= ? AND hour < ?'),
       metrics: p('SELECT metric FROM series WHERE device = ?'),
       allSeries: p('SELECT id FROM series ORDER BY id'),
-      prune: p(`DELETE FROM points WHERE series_id = ?1 AND ts IN
-                  (SELECT ts FROM points WHERE series_id = ?1 AND ts < ?2 ORDER BY ts LIMIT ?3)`),
+      prune: p(`DELETE FROM points WHERE series_id = @s AND ts IN
+                  (SELECT ts FROM points WHERE series_id = @s AND ts < @before ORDER BY ts LIMIT @lim)`),
       pruneAll: p('DELETE FROM points WHERE series_id = ? AND ts < ?'),
-      pruneRoll: p(`DELETE FROM rollups_hourly WHERE series_id = ?1 AND hour IN
-                  (SELECT hour FROM rollups_hourly WHERE series_id = ?1 AND hour < ?2 ORDER BY hour LIMIT ?3)`),
+      pruneRoll: p(`DELETE FROM rollups_hourly WHERE series_id = @s AND hour IN
+                  (SELECT hour FROM rollups_hourly WHERE series_id = @s AND hour < @before ORDER BY hour LIMIT @lim)`),
       upsertDevice: p(`INSERT INTO devices (id, first_seen, last_seen, online, last, meta) VALUES (?, ?, ?, ?, ?, ?)
                        ON CONFLICT (id) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen),
                          last_seen = excluded.last_seen, online = excluded.online, last = excluded.last, meta = excluded.meta`),
@@ -124,12 +124,12 @@ export class SqliteStore implements Store {
     const { hourFrom, hourTo } = splitRange(q.from, q.to, q.bucketMs);
     const parts: PartialBucket[] = [];
     const rawPart = (lo: number, hi: number) => {
-      if (lo <= hi) parts.push(...(this.s.rawAgg.all(id, q.bucketMs, lo, hi, q.limit) as PartialBucket[]));
+      if (lo <= hi) parts.push(...(this.s.rawAgg.all({ s: id, b: q.bucketMs, lo, hi, lim: q.limit }) as PartialBucket[]));
     };
     if (hourFrom === hourTo) rawPart(q.from, q.to);
     else {
       rawPart(q.from, hourFrom - 1);
-      parts.push(...(this.s.rollAgg.all(id, q.bucketMs, hourFrom, hourTo, q.limit) as PartialBucket[]));
+      parts.push(...(this.s.rollAgg.all({ s: id, b: q.bucketMs, lo: hourFrom, hi: hourTo, lim: q.limit }) as PartialBucket[]));
       rawPart(hourTo, q.to);
     }
     return mergeBuckets(parts, q.limit);
@@ -193,7 +193,7 @@ export class SqliteStore implements Store {
         if (left <= 0) break;
         const n = left === Infinity && chunked === this.s.prune
           ? this.s.pruneAll.run(id, before).changes
-          : chunked.run(id, before, left === Infinity ? -1 : left).changes;
+          : chunked.run({ s: id, before, lim: left === Infinity ? -1 : left }).changes;
         deleted += n;
         left -= n;
       }

@@ -1,0 +1,17 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SqliteStore } from '../../src/storage/sqlite.js';
+import { storeContract } from './contract.js';
+
+storeContract('sqlite', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'fl-sqlite-'));
+  return {
+    async open() {
+      const s = new SqliteStore({ path: join(dir, 'test.db') });
+      await s.init();
+      return s;
+    },
+    destroy: () => rm(dir, { recursive: true, force: true }),
+  };
+});
