@@ -52,6 +52,8 @@ export const Codes = {
   STORE_UNAVAILABLE: def(2005, 503, 'store unavailable', 'The telemetry store is not configured or could not be reached.'),
   SHUTTING_DOWN: def(2006, 503, 'hub is shutting down', 'The hub is stopping; reconnect with backoff (another instance may take over).'),
   DEVICE_ERROR: def(2007, 502, 'device answered with an error', 'The device received the command and answered with an error; its detail is in `message`.'),
+  REQUEST_TIMEOUT: def(2008, 504, 'no reply in time', 'Raised by the typed client: no reply arrived within the request\'s timeout (the request may still have been processed).'),
+  CONNECTION_LOST: def(2009, 503, 'connection lost', 'Raised by the typed client: the connection closed before the reply arrived; the request may or may not have been processed.'),
 
   // 3000–3999: access
   UNAUTHENTICATED: def(3000, 401, 'authentication required', 'The operation needs an authenticated connection: send `auth` first.'),

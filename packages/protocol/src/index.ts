@@ -1,2 +1,5 @@
 export * from './codes.js';
 export * from './topics.js';
+export * from './frames.js';
+export * from './device-frames.js';
+export * from './client.js';

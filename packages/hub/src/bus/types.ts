@@ -11,8 +11,9 @@
  *     subscription of the same process also matches. One publish is delivered to
  *     all local subscriptions as the same `BusMessage` object, so a consumer that
  *     holds overlapping filters can de-duplicate by identity.
- *  3. Order: messages from one publisher on one topic arrive in publish order.
- *     Nothing is promised across topics or publishers.
+ *  3. Order: messages from one publisher on one topic at one QoS arrive in publish
+ *     order (MQTT 3.1.1 §4.6). Nothing is promised across topics, publishers or QoS
+ *     levels (Aedes routes QoS 0 at once and QoS 1/2 after persisting them).
  *  4. Retained: a publish with `retain` replaces the topic's retained message; an
  *     empty payload with `retain` clears it. `subscribe(…, {retained: true})`
  *     delivers the matching retained messages (with `retained: true`) before any
