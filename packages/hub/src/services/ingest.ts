@@ -1,0 +1,233 @@
+/**
+ * Ingest: `devices/+/telemetry` on the bus → points in the store.
+ *
+ * Each numeric field of a telemetry object becomes a point (other fields are
+ * ignored here; the registry keeps them as "last"). Its time is the payload's
+ * `ts` when that is sane (within `maxPastMs` before / `maxFutureMs` after hub
+ * time), else the bus receive time.
+ *
+ * Group commit: the bus handler only queues (bus contract 5: handlers must not
+ * block). A writer takes up to `batchMaxPoints` per `store.append`, starting
+ * `batchMs` after the first point when idle, immediately when a batch is full or
+ * the previous write finishes with points waiting.
+ *
+ * Full-queue policy: the queue (including the batch being written) holds at most
+ * `queueMaxPoints`; a message that does not fit is dropped whole, its points
+ * counted in `stats().dropped` (newest are dropped, what was accepted keeps its
+ * order). A failed write is retried with exponential backoff (`retryBaseMs` …
+ * `retryMaxMs`) until it succeeds; a RangeError (invalid point) is not retried.
+ * `stop()` unsubscribes, then writes everything queued; if the store still fails
+ * after `stopTimeoutMs`, the rest is counted as dropped and `stop()` resolves.
+ */
+import { parseDeviceTopic } from '@fieldlink/protocol';
+import type { Bus, BusMessage, Subscription } from '../bus/types.js';
+import type { Point, Store } from '../storage/types.js';
+
+export interface IngestOptions {
+  batchMs?: number;
+  batchMaxPoints?: number;
+  queueMaxPoints?: number;
+  maxPastMs?: number;
+  maxFutureMs?: number;
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  stopTimeoutMs?: number;
+  now?: () => number;
+  /** Called for every failed write (it is retried) and every rejected batch. */
+  onError?: (err: unknown) => void;
+}
+
+export interface IngestStats {
+  /** Points accepted and not yet written (queue + batch in flight). */
+  queued: number;
+  written: number;
+  /** Points refused because the queue was full, or lost at a stop whose store kept failing. */
+  dropped: number;
+  /** Telemetry messages that were not a JSON object. */
+  rejected: number;
+  batches: number;
+  retries: number;
+  lastError: string | null;
+}
+
+export interface Ingest {
+  stats(): IngestStats;
+  /** Resolves when every point accepted before the call is written (or dropped). */
+  flush(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const YEAR = 365 * 86_400_000;
+
+/** Metric names: 1–128 UTF-16 units, no control characters (they would poison CSV, logs and SQL text). */
+function goodMetric(name: string): boolean {
+  if (name.length === 0 || name.length > 128) return false;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return false;
+  }
+  return true;
+}
+
+/** Points of one telemetry payload, or undefined if it is not a JSON object. */
+export function telemetryPoints(device: string, payload: Buffer | string, busTs: number, now: number,
+  window: { maxPastMs?: number; maxFutureMs?: number } = {}): Point[] | undefined {
+  let obj: unknown;
+  try {
+    obj = JSON.parse(payload.toString());
+  } catch {
+    return undefined;
+  }
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) return undefined;
+  const rec = obj as Record<string, unknown>;
+  const t = rec.ts;
+  const sane = typeof t === 'number' && t >= now - (window.maxPastMs ?? YEAR) && t <= now + (window.maxFutureMs ?? 60_000);
+  const ts = Math.round(sane ? t : busTs);
+  const points: Point[] = [];
+  for (const [metric, value] of Object.entries(rec)) {
+    if (metric !== 'ts' && typeof value === 'number' && Number.isFinite(value) && goodMetric(metric)) points.push({ device, metric, ts, value });
+  }
+  return points;
+}
+
+/** The bounded queue and its writer; exported so its policy is testable without a bus. */
+export class IngestQueue {
+  private chunks: Point[][] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private writing: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private closing = false;
+  private abandoned = false;
+  private readonly s: IngestStats = { queued: 0, written: 0, dropped: 0, rejected: 0, batches: 0, retries: 0, lastError: null };
+  private readonly batchMs: number;
+  private readonly batchMax: number;
+  private readonly queueMax: number;
+
+  constructor(private readonly store: Store, private readonly opts: IngestOptions = {}) {
+    this.batchMs = opts.batchMs ?? 50;
+    this.batchMax = Math.max(1, opts.batchMaxPoints ?? 5000);
+    this.queueMax = Math.max(1, opts.queueMaxPoints ?? 100_000);
+  }
+
+  stats(): IngestStats {
+    return { ...this.s };
+  }
+
+  reject(): void {
+    this.s.rejected++;
+  }
+
+  /** Queue the points of one message, all or none. Returns false if they were dropped. */
+  push(points: Point[]): boolean {
+    if (points.length === 0) return true;
+    if (this.closing || this.s.queued + points.length > this.queueMax) {
+      this.s.dropped += points.length;
+      return false;
+    }
+    this.chunks.push(points);
+    this.s.queued += points.length;
+    if (this.s.queued >= this.batchMax) this.kick();
+    else if (!this.timer && !this.writing) this.timer = setTimeout(() => this.kick(), this.batchMs);
+    return true;
+  }
+
+  private kick(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.writing ??= this.drain().finally(() => {
+      this.writing = undefined;
+      // Points pushed between the loop's last check and here saw a writer and set no timer.
+      if (this.chunks.length > 0 && !this.abandoned) this.kick();
+    });
+  }
+
+  private take(): Point[] {
+    const batch: Point[] = [];
+    while (batch.length < this.batchMax && this.chunks.length > 0) {
+      const c = this.chunks[0]!;
+      const n = Math.min(c.length, this.batchMax - batch.length);
+      batch.push(...(n === c.length ? c : c.slice(0, n)));
+      if (n === c.length) this.chunks.shift();
+      else this.chunks[0] = c.slice(n);
+    }
+    return batch;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.chunks.length > 0 && !this.abandoned) await this.write(this.take());
+  }
+
+  private async write(batch: Point[]): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.store.append(batch);
+        if (this.abandoned) return; // already counted as dropped by stop()
+        this.s.written += batch.length;
+        this.s.batches++;
+        this.s.queued -= batch.length;
+        return;
+      } catch (err) {
+        this.s.lastError = err instanceof Error ? err.message : String(err);
+        this.opts.onError?.(err);
+        if (this.abandoned) return;
+        if (err instanceof RangeError) { // retrying an invalid batch cannot succeed
+          this.s.dropped += batch.length;
+          this.s.queued -= batch.length;
+          return;
+        }
+        this.s.retries++;
+        const delay = Math.min((this.opts.retryBaseMs ?? 100) * 2 ** attempt, this.opts.retryMaxMs ?? 5000);
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, delay);
+          this.wake = () => { clearTimeout(t); resolve(); };
+        });
+        this.wake = undefined;
+      }
+    }
+  }
+
+  async flush(): Promise<void> {
+    while (this.s.queued > 0 && !this.abandoned) {
+      this.kick();
+      await this.writing;
+    }
+  }
+
+  /** Refuse new points, write the queued ones; give up after `stopTimeoutMs`. */
+  async stop(): Promise<void> {
+    this.closing = true;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'timeout'>((r) => { timer = setTimeout(() => r('timeout'), this.opts.stopTimeoutMs ?? 10_000); });
+    const done = await Promise.race([this.flush().then(() => 'done' as const), deadline]);
+    clearTimeout(timer);
+    if (done === 'timeout') {
+      this.abandoned = true;
+      this.wake?.();
+      this.s.dropped += this.s.queued;
+      this.s.lastError = `stopped with ${this.s.queued} points unwritten: ${this.s.lastError ?? 'store too slow'}`;
+      this.s.queued = 0;
+      this.chunks = [];
+    }
+  }
+}
+
+/** Subscribe to telemetry and feed the queue. Resolves once the subscription is active. */
+export async function startIngest(bus: Bus, store: Store, opts: IngestOptions = {}): Promise<Ingest> {
+  const queue = new IngestQueue(store, opts);
+  const now = opts.now ?? Date.now;
+  const onMessage = (msg: BusMessage) => {
+    const t = parseDeviceTopic(msg.topic);
+    if (t?.kind !== 'telemetry') return;
+    const points = telemetryPoints(t.device, msg.payload, msg.ts, now(), opts);
+    if (points === undefined) queue.reject();
+    else queue.push(points);
+  };
+  // retained: false — a retained telemetry message is old data, already ingested when it was live.
+  const sub: Subscription = await bus.subscribe('devices/+/telemetry', onMessage, { retained: false });
+  let stopping: Promise<void> | undefined;
+  return {
+    stats: () => queue.stats(),
+    flush: () => queue.flush(),
+    stop: () => (stopping ??= sub.unsubscribe().catch(() => undefined).then(() => queue.stop())),
+  };
+}
