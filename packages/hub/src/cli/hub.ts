@@ -1,0 +1,50 @@
+/**
+ * `fieldlink hub`: start the hub (and the demo's simulated sensors with
+ * --simulate), print where to look, stop gracefully on SIGINT/SIGTERM (exit 0),
+ * or at once on a second signal (exit 1).
+ */
+import { hubOptions } from '../config/options.js';
+import { loadConfig } from '../config/load.js';
+import { createLogger } from '../log.js';
+import { startHub } from '../hub.js';
+import { startSimulation } from './simulate.js';
+
+export async function runHub(argv: string[]): Promise<number | void> {
+  const warnings: string[] = [];
+  const cfg = loadConfig(hubOptions, argv, (m) => warnings.push(m));
+  const log = createLogger(cfg.logLevel);
+  for (const w of warnings) log.warn(w);
+  const hub = await startHub(cfg, log);
+  const sim = cfg.simulate > 0 ? await startSimulation(hub, cfg.simulate, cfg.simulateIntervalMs, log) : undefined;
+
+  const shown = hub.url.replace('://127.0.0.1:', '://localhost:');
+  process.stderr.write(
+    `\nFieldlink hub is running\n  dashboard   ${shown}/\n  browser API ${shown.replace('http', 'ws')}/ws\n` +
+      `  MQTT        ${hub.mqttPort >= 0 ? `mqtt://${cfg.host}:${hub.mqttPort}` : 'TCP disabled'} · MQTT over WebSocket ${shown.replace('http', 'ws')}/mqtt\n` +
+      (sim ? `  simulating  ${cfg.simulate} VEML7700 light sensor(s): ${sim.ids.slice(0, 5).join(', ')}${sim.ids.length > 5 ? ', …' : ''}\n` : '') +
+      `  Ctrl-C stops it.\n\n`,
+  );
+
+  let signals = 0;
+  const shutdown = (signal: string) => {
+    if (++signals > 1) process.exit(1);
+    log.info({ signal }, 'shutting down');
+    const timer = setTimeout(() => {
+      log.error('shutdown timed out');
+      process.exit(1);
+    }, cfg.shutdownTimeoutMs);
+    timer.unref();
+    (async () => {
+      await sim?.stop();
+      await hub.stop();
+    })().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}

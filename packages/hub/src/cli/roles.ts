@@ -1,0 +1,28 @@
+/**
+ * The table of process roles in one binary (the outline habit): each role has
+ * a summary, its options (one typed definition, see config/options.ts) and a run
+ * function. Adding a role is a module plus a row here.
+ */
+import type { OptionSet } from '../config/schema.js';
+import { hubOptions } from '../config/options.js';
+
+export interface Role {
+  summary: string;
+  usage: string;
+  options?: OptionSet;
+  run(argv: string[]): Promise<number | void>;
+}
+
+export const roles: Record<string, Role> = {
+  hub: {
+    summary: 'Run the hub: MQTT broker, WebSocket doors (/ws, /ws/device, /mqtt), HTTP API, store and dashboard.',
+    usage: 'fieldlink hub [options]',
+    options: hubOptions,
+    run: async (argv) => (await import('./hub.js')).runHub(argv),
+  },
+  config: {
+    summary: 'Show configuration: `fieldlink config defaults [role]` prints every option with its default (YAML); `fieldlink config docs` prints docs/configuration.md.',
+    usage: 'fieldlink config defaults|docs [role]',
+    run: async (argv) => (await import('./config.js')).runConfig(argv),
+  },
+};

@@ -1,0 +1,50 @@
+/**
+ * The store-backed services, started together: ingest (bus → store), history
+ * queries (shared by the WebSocket `history` op and the HTTP API) and the HTTP
+ * API itself. Without a store they are absent and the doors answer
+ * STORE_UNAVAILABLE.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Bus } from '../bus/types.js';
+import type { Store } from '../storage/types.js';
+import type { HubConfig } from '../config/options.js';
+import type { Logger } from '../log.js';
+import type { HistoryOutcome } from '../transports/browser/context.js';
+import type { Registry } from './registry.js';
+import { startIngest } from './ingest.js';
+import { parseHistoryParams, runHistory } from './history.js';
+import { createApiHandler } from '../http/api.js';
+
+export interface Services {
+  history?: (params: Record<string, unknown>) => Promise<HistoryOutcome>;
+  api?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+  ingestStats?: () => unknown;
+  stop(): Promise<void>;
+}
+
+export async function startServices(bus: Bus, store: Store | undefined, registry: Registry, cfg: HubConfig, log: Logger): Promise<Services> {
+  if (!store) return { stop: async () => undefined };
+  const ingest = await startIngest(bus, store, {
+    batchMs: cfg.ingestBatchMs,
+    batchMaxPoints: cfg.ingestBatchPoints,
+    queueMaxPoints: cfg.ingestQueuePoints,
+    onError: (err: unknown) => log.warn({ err }, 'ingest batch failed; retrying'),
+  });
+  const history = async (params: Record<string, unknown>): Promise<HistoryOutcome> => {
+    const parsed = parseHistoryParams(params, cfg.historyMaxLimit);
+    if (!parsed.ok) return parsed;
+    return { ok: true, result: await runHistory(store, parsed.query) };
+  };
+  const api = createApiHandler({
+    store,
+    devices: async () => registry.list(),
+    device: async (id: string) => registry.get(id),
+    maxLimit: cfg.historyMaxLimit,
+  });
+  return {
+    history,
+    api,
+    ingestStats: () => ingest.stats(),
+    stop: () => ingest.stop(),
+  };
+}

@@ -1,0 +1,21 @@
+import type { CodeName } from '@fieldlink/protocol';
+import type { Logger } from 'pino';
+import type { Bus } from '../../bus/types.js';
+import type { Commands } from '../../services/commands.js';
+import type { Registry } from '../../services/registry.js';
+import type { Fanout } from './fanout.js';
+
+export type HistoryOutcome = { ok: true; result: unknown } | { ok: false; code: CodeName; message: string };
+
+/** What the browser door's operations may use: services and the bus, never other doors. */
+export interface BrowserContext {
+  bus: Bus;
+  fanout: Fanout;
+  registry: Registry;
+  commands: Commands;
+  /** Undefined when the hub runs without a store. */
+  history?: (params: Record<string, unknown>) => Promise<HistoryOutcome>;
+  hubInfo(): Record<string, unknown>;
+  log: Logger;
+  defaultCallTimeoutMs: number;
+}

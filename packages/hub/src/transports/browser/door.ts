@@ -1,0 +1,104 @@
+/**
+ * The browser door (`/ws`): JSON text frames of protocol v1 in, one reply per
+ * request id, pushes out. Bad input gets an error frame with a code from the one
+ * table and the connection stays open, except where RFC 6455 requires a close
+ * (text that is not UTF-8: 1007) or a frame passes the WebSocket layer's hard cap.
+ */
+import { isUtf8 } from 'node:buffer';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { CloseCodes, parseRequest, type Request } from '@fieldlink/protocol';
+import type { BrowserContext } from './context.js';
+import { BrowserSession, type SessionLimits } from './session.js';
+import { sub, unsub } from './ops/sub.js';
+import { pub } from './ops/pub.js';
+import { devices, history } from './ops/query.js';
+import { call } from './ops/call.js';
+
+export interface BrowserDoorOptions extends SessionLimits {
+  maxFrameBytes: number;
+}
+
+export interface BrowserDoor {
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  readonly sessions: ReadonlySet<BrowserSession>;
+  close(code: number, reason: string): Promise<void>;
+}
+
+function toBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}
+
+export function createBrowserDoor(ctx: BrowserContext, opts: BrowserDoorOptions): BrowserDoor {
+  // The WebSocket layer's own cap sits above maxFrameBytes so oversized frames get an error frame, not a close.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: Math.max(opts.maxFrameBytes * 4, 1 << 20), skipUTF8Validation: true, perMessageDeflate: false });
+  const sessions = new Set<BrowserSession>();
+
+  const dispatch = async (s: BrowserSession, req: Request): Promise<void> => {
+    switch (req.op) {
+      case 'auth':
+        s.authenticated = true;
+        return s.reply(req.id, ctx.hubInfo());
+      case 'ping':
+        return s.reply(req.id, { ts: Date.now() });
+      case 'sub':
+        return sub(ctx, s, req);
+      case 'unsub':
+        return unsub(ctx, s, req);
+      case 'pub':
+        return pub(ctx, s, req);
+      case 'history':
+        return history(ctx, s, req);
+      case 'devices':
+        return devices(ctx, s, req);
+      case 'call':
+        return call(ctx, s, req);
+    }
+  };
+
+  const onConnection = (ws: WebSocket, req: IncomingMessage) => {
+    const s = new BrowserSession(ws, req.socket.remoteAddress ?? '?', opts);
+    sessions.add(s);
+    const inFlight = new Set<string>();
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      const buf = toBuffer(data);
+      if (buf.length > opts.maxFrameBytes) return s.fail(undefined, 'FRAME_TOO_LARGE', `frame of ${buf.length} bytes; the limit is ${opts.maxFrameBytes}`);
+      if (isBinary) return s.fail(undefined, 'NOT_UTF8', 'binary frames are not accepted here: send JSON text frames');
+      if (!isUtf8(buf)) {
+        s.fail(undefined, 'NOT_UTF8');
+        return s.close(CloseCodes.INVALID_PAYLOAD.code, 'invalid UTF-8'); // RFC 6455 §8.1
+      }
+      const parsed = parseRequest(buf.toString('utf8'));
+      if (!parsed.ok) return s.fail(parsed.id, parsed.code, parsed.message);
+      const r = parsed.value;
+      if (inFlight.has(r.id)) return s.fail(r.id, 'DUPLICATE_ID');
+      inFlight.add(r.id);
+      dispatch(s, r)
+        .catch((err: unknown) => {
+          ctx.log.error({ err, op: r.op, reqId: r.id }, 'browser request failed');
+          s.fail(r.id, 'INTERNAL');
+        })
+        .finally(() => inFlight.delete(r.id));
+    });
+    ws.on('close', () => {
+      sessions.delete(s);
+      for (const f of s.filters) ctx.fanout.remove(s, f);
+      s.filters.clear();
+    });
+    ws.on('error', (err) => ctx.log.debug({ err, remote: s.remote }, 'browser socket error'));
+  };
+
+  return {
+    sessions,
+    handleUpgrade(req, socket, head) {
+      wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, req));
+    },
+    async close(code, reason) {
+      for (const s of sessions) s.close(code, reason);
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,12 @@
+import { encodePubPayload, type PubRequest } from '@fieldlink/protocol';
+import type { BrowserContext } from '../context.js';
+import type { BrowserSession } from '../session.js';
+
+/** `pub`: publish on the bus for every door. `$` topics belong to the broker [MQTT-4.7.2-1]. */
+export async function pub(ctx: BrowserContext, s: BrowserSession, req: PubRequest): Promise<void> {
+  if (req.topic.startsWith('$')) return s.fail(req.id, 'INVALID_TOPIC', 'topics starting with "$" are reserved for the hub');
+  const bytes = encodePubPayload(req);
+  const payload = typeof bytes === 'string' ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  await ctx.bus.publish(req.topic, payload, { retain: req.retain ?? false, qos: req.qos ?? 0 });
+  s.reply(req.id, { topic: req.topic });
+}

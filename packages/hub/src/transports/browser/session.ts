@@ -1,0 +1,93 @@
+/**
+ * One browser connection: its subscriptions, its outgoing queue policy and the
+ * de-duplication of messages matched by several of its filters.
+ *
+ * Slow-consumer policy (docs/configuration.md, `wsSoftLimit`/`wsHardLimit`):
+ * pushes are dropped (counted) while the socket has more than the soft limit
+ * buffered; replies are never dropped; past the hard limit the socket is closed
+ * with 4008 so one stuck browser cannot hold the hub's memory.
+ */
+import type { WebSocket } from 'ws';
+import { CloseCodes, errorBody, type CodeName } from '@fieldlink/protocol';
+import type { BusMessage } from '../../bus/types.js';
+import type { FanoutTarget } from './fanout.js';
+
+export interface SessionLimits {
+  softLimitBytes: number;
+  hardLimitBytes: number;
+  maxSubscriptions: number;
+}
+
+export class BrowserSession implements FanoutTarget {
+  readonly filters = new Set<string>();
+  authenticated = false;
+  dropped = 0;
+  sent = 0;
+  private lastMsg: BusMessage | undefined;
+  /** While retained values of a new subscription are being sent, live pushes wait here. */
+  private held: string[] | undefined;
+  private holding = 0;
+  private closed = false;
+
+  constructor(readonly ws: WebSocket, readonly remote: string, private readonly limits: SessionLimits) {}
+
+  get maxSubscriptions(): number {
+    return this.limits.maxSubscriptions;
+  }
+
+  push(frame: string, msg: BusMessage): void {
+    // The bus hands one publish to each matching filter in turn with the same object (bus contract item 2).
+    if (msg === this.lastMsg) return;
+    this.lastMsg = msg;
+    if (this.held) this.held.push(frame);
+    else this.write(frame, true);
+  }
+
+  hold(): void {
+    this.holding++;
+    this.held ??= [];
+  }
+
+  release(): void {
+    if (--this.holding > 0 || !this.held) return;
+    const frames = this.held;
+    this.held = undefined;
+    for (const f of frames) this.write(f, true);
+  }
+
+  /** Retained values sent to this session only, outside the shared fan-out. */
+  pushDirect(frame: string): void {
+    this.write(frame, true);
+  }
+
+  reply(id: string, result: unknown): void {
+    this.write(JSON.stringify({ id, ok: true, result }), false);
+  }
+
+  fail(id: string | undefined, code: CodeName, message?: string): void {
+    const error = errorBody(code, message);
+    this.write(JSON.stringify(id === undefined ? { op: 'error', error } : { id, ok: false, error }), false);
+  }
+
+  close(code: number, reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.ws.close(code, reason);
+  }
+
+  private write(frame: string, droppable: boolean): void {
+    if (this.closed || this.ws.readyState !== 1) return;
+    const buffered = this.ws.bufferedAmount;
+    if (buffered > this.limits.hardLimitBytes) {
+      this.close(CloseCodes.SLOW_CONSUMER.code, 'slow consumer');
+      this.ws.terminate();
+      return;
+    }
+    if (droppable && buffered > this.limits.softLimitBytes) {
+      this.dropped++;
+      return;
+    }
+    this.sent++;
+    this.ws.send(frame);
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * The JSON device door (`/ws/device`): the device conventions as frames, so a
+ * board with only a WebSocket client is a first-class device. The hub keeps the
+ * device's retained status itself: online after `auth`, offline when the socket
+ * closes (the WebSocket equivalent of an MQTT last will).
+ */
+import { isUtf8 } from 'node:buffer';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { CloseCodes, deviceTopic, errorBody, parseDeviceFrame, parseDeviceTopic, type CodeName, type DeviceFrame } from '@fieldlink/protocol';
+import type { Logger } from 'pino';
+import type { Bus, Subscription } from '../../bus/types.js';
+
+export interface DeviceDoorOptions {
+  maxFrameBytes: number;
+}
+
+export interface DeviceDoor {
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  readonly connected: number;
+  close(code: number, reason: string): Promise<void>;
+}
+
+interface Conn {
+  ws: WebSocket;
+  device?: string;
+  cmdSub?: Subscription;
+  /** Command ids forwarded to the device → method, so `res` frames find their topic. */
+  open: Map<string, string>;
+  replaced: boolean;
+}
+
+const MAX_OPEN_COMMANDS = 1000;
+
+export function createDeviceDoor(bus: Bus, log: Logger, opts: DeviceDoorOptions): DeviceDoor {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: Math.max(opts.maxFrameBytes * 4, 1 << 20), skipUTF8Validation: true, perMessageDeflate: false });
+  const byDevice = new Map<string, Conn>();
+
+  const send = (c: Conn, frame: object) => {
+    if (c.ws.readyState === 1) c.ws.send(JSON.stringify(frame));
+  };
+  const ok = (c: Conn, id: string | undefined, result: unknown) => id !== undefined && send(c, { id, ok: true, result });
+  const fail = (c: Conn, id: string | undefined, code: CodeName, message?: string) => {
+    const error = errorBody(code, message);
+    send(c, id === undefined ? { op: 'error', error } : { id, ok: false, error });
+  };
+  const status = (device: string, online: boolean, reason: string) =>
+    bus.publish(deviceTopic.status(device), JSON.stringify({ online, ts: Date.now(), reason }), { retain: true, qos: 1 });
+
+  const auth = async (c: Conn, f: Extract<DeviceFrame, { op: 'auth' }>) => {
+    if (c.device) return fail(c, f.id, 'WRONG_TYPE', `already authenticated as "${c.device}"`);
+    const device = f.device;
+    const prev = byDevice.get(device);
+    if (prev) {
+      prev.replaced = true;
+      prev.ws.close(CloseCodes.REPLACED.code, 'replaced by a newer connection');
+    }
+    c.device = device;
+    byDevice.set(device, c);
+    c.cmdSub = await bus.subscribe(
+      `devices/${device}/cmd/+`,
+      (m) => {
+        const t = parseDeviceTopic(m.topic);
+        if (!t?.method) return;
+        let body: { id?: unknown; params?: unknown };
+        try {
+          body = JSON.parse(m.payload.toString('utf8')) as typeof body;
+        } catch {
+          return;
+        }
+        if (typeof body.id !== 'string' || c.open.size >= MAX_OPEN_COMMANDS) return;
+        c.open.set(body.id, t.method);
+        send(c, { op: 'cmd', id: body.id, method: t.method, params: body.params ?? {} });
+      },
+      { retained: false },
+    );
+    await status(device, true, 'connected');
+    ok(c, f.id, { device, ts: Date.now() });
+  };
+
+  const handle = async (c: Conn, f: DeviceFrame) => {
+    if (f.op === 'auth') return auth(c, f);
+    if (f.op === 'ping') return ok(c, f.id, { ts: Date.now() });
+    const device = c.device;
+    if (!device) return fail(c, f.id, 'UNAUTHENTICATED', 'send {"op":"auth","device":"<id>"} first');
+    switch (f.op) {
+      case 'meta':
+        await bus.publish(deviceTopic.meta(device), JSON.stringify(f.meta), { retain: true, qos: 1 });
+        return ok(c, f.id, null);
+      case 'telemetry': {
+        const body = f.ts === undefined ? f.data : { ...f.data, ts: f.ts };
+        await bus.publish(deviceTopic.telemetry(device), JSON.stringify(body), { qos: 1 });
+        return ok(c, f.id, null);
+      }
+      case 'pub': {
+        const topic = `devices/${device}/${f.topic}`;
+        const payload = typeof f.payload === 'string' ? f.payload : JSON.stringify(f.payload);
+        await bus.publish(topic, payload, { retain: f.retain ?? false, qos: 1 });
+        return ok(c, f.id, { topic });
+      }
+      case 'res': {
+        const method = c.open.get(f.id);
+        if (!method) return fail(c, undefined, 'WRONG_TYPE', `no open command with id "${f.id}"`);
+        c.open.delete(f.id);
+        const body = f.ok ? { id: f.id, ok: true, result: f.result ?? null } : { id: f.id, ok: false, error: { message: String(f.error?.message ?? 'error') } };
+        await bus.publish(deviceTopic.cmdResponse(device, method), JSON.stringify(body), { qos: 1 });
+        return;
+      }
+    }
+  };
+
+  const onConnection = (ws: WebSocket) => {
+    const c: Conn = { ws, open: new Map(), replaced: false };
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      const buf = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+      if (buf.length > opts.maxFrameBytes) return fail(c, undefined, 'FRAME_TOO_LARGE', `frame of ${buf.length} bytes; the limit is ${opts.maxFrameBytes}`);
+      if (isBinary) return fail(c, undefined, 'NOT_UTF8', 'binary frames are not accepted here: send JSON text frames');
+      if (!isUtf8(buf)) {
+        fail(c, undefined, 'NOT_UTF8');
+        return ws.close(CloseCodes.INVALID_PAYLOAD.code, 'invalid UTF-8');
+      }
+      const parsed = parseDeviceFrame(buf.toString('utf8'));
+      if (!parsed.ok) return fail(c, parsed.id, parsed.code, parsed.message);
+      handle(c, parsed.value).catch((err: unknown) => {
+        log.error({ err, device: c.device }, 'device frame failed');
+        fail(c, parsed.value.id, 'INTERNAL');
+      });
+    });
+    ws.on('close', () => {
+      const device = c.device;
+      void c.cmdSub?.unsubscribe();
+      if (!device) return;
+      if (byDevice.get(device) === c) byDevice.delete(device);
+      if (!c.replaced) status(device, false, 'closed').catch((err: unknown) => log.warn({ err, device }, 'could not publish offline status'));
+    });
+    ws.on('error', (err) => log.debug({ err }, 'device socket error'));
+  };
+
+  return {
+    get connected() {
+      return byDevice.size;
+    },
+    handleUpgrade(req, socket, head) {
+      wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws));
+    },
+    async close(code, reason) {
+      for (const ws of wss.clients) ws.close(code, reason);
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,80 @@
+/** Shared test helpers: a hub on port 0, raw WebSocket clients with frame waiting, MQTT.js clients. */
+import { WebSocket } from 'ws';
+import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
+import { hubOptions, type HubConfig } from '../src/config/options.js';
+import { resolve } from '../src/config/schema.js';
+import { startHub, type Hub } from '../src/hub.js';
+import { createLogger } from '../src/log.js';
+
+export function testConfig(over: Partial<HubConfig> = {}): HubConfig {
+  const base = resolve(hubOptions, { argv: [], env: {}, warn: () => undefined });
+  return { ...base, port: 0, mqttPort: 0, store: 'none', logLevel: 'silent', ...over };
+}
+
+export async function startTestHub(over: Partial<HubConfig> = {}): Promise<Hub> {
+  const cfg = testConfig(over);
+  return startHub(cfg, createLogger(cfg.logLevel));
+}
+
+export const wsUrl = (hub: Hub, path: string) => `${hub.url.replace('http', 'ws')}${path}`;
+
+export async function until(cond: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`${what} not met within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+export type Frame = Record<string, unknown> & { id?: string; ok?: boolean; op?: string; result?: unknown; error?: { code: number; name: string; message: string } };
+
+/** A raw `ws` client that records every frame, for protocol-level assertions. */
+export class RawClient {
+  readonly frames: Frame[] = [];
+  closed: { code: number; reason: string } | undefined;
+  private n = 0;
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (d, isBinary) => {
+      if (isBinary) return;
+      this.frames.push(JSON.parse(d.toString()) as Frame);
+    });
+    ws.on('close', (code, reason) => (this.closed = { code, reason: reason.toString() }));
+  }
+  static async open(url: string, protocols?: string[]): Promise<RawClient> {
+    const ws = new WebSocket(url, protocols);
+    await new Promise<void>((res, rej) => {
+      ws.once('open', () => res());
+      ws.once('error', rej);
+    });
+    return new RawClient(ws);
+  }
+  sendRaw(data: string | Buffer, binary = false): void {
+    this.ws.send(data, { binary });
+  }
+  /** Send a request with a fresh id and wait for its reply. */
+  async request(op: string, fields: Record<string, unknown> = {}, ms = 5000): Promise<Frame> {
+    const id = `r${++this.n}`;
+    this.ws.send(JSON.stringify({ op, id, ...fields }));
+    return this.waitFor((f) => f.id === id, ms);
+  }
+  async waitFor(pred: (f: Frame) => boolean, ms = 5000): Promise<Frame> {
+    let found: Frame | undefined;
+    await until(() => (found = this.frames.find(pred)) !== undefined, ms, 'frame');
+    return found!;
+  }
+  msgs(topic?: string): Frame[] {
+    return this.frames.filter((f) => f.op === 'msg' && (topic === undefined || f.topic === topic));
+  }
+  close(): void {
+    this.ws.close();
+  }
+}
+
+export async function mqttConnect(url: string, opts: IClientOptions = {}): Promise<MqttClient> {
+  const c = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 5000, ...opts });
+  await new Promise<void>((res, rej) => {
+    c.once('connect', () => res());
+    c.once('error', rej);
+  });
+  return c;
+}
