@@ -1,0 +1,107 @@
+/**
+ * HTTP API v1 (read-only):
+ *   GET /api/v1/history?device=&metric=&from=&to=&bucket=&limit=   JSON, as the WS `history` op
+ *   GET /api/v1/history.csv?…   CSV: `ts,iso,value`, or `ts,iso,min,max,avg,count,last` with a bucket.
+ *       Raw CSV is the export path: it streams the whole range in chunks (no `limit`),
+ *       waiting for `drain`, so memory stays flat whatever the range; a bucketed CSV honours `limit`.
+ *   GET /api/v1/devices, GET /api/v1/devices/{id}
+ * Errors: `{error:{code,name,message}}` with the code's HTTP status (http/json.ts).
+ * The handler resolves false for paths outside /api/v1 so the hub can try other routes.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isDeviceId } from '@fieldlink/protocol';
+import type { DeviceRecord, Store } from '../storage/types.js';
+import { parseHistoryParams, runHistory } from '../services/history.js';
+import type { HistoryResult } from '../services/history.js';
+import { sendError, sendJson } from './json.js';
+
+export interface ApiDeps {
+  store: Store;
+  devices(): Promise<DeviceRecord[]>;
+  device(id: string): Promise<DeviceRecord | undefined>;
+  maxLimit: number;
+}
+
+const PREFIX = '/api/v1';
+
+export function createApiHandler(deps: ApiDeps): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
+  return async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://hub');
+    const path = url.pathname;
+    if (path !== PREFIX && !path.startsWith(`${PREFIX}/`)) return false;
+    if (req.method !== 'GET') {
+      res.setHeader('allow', 'GET');
+      sendError(res, 'WRONG_TYPE', `method ${req.method ?? '?'} not allowed: the API is read-only (GET)`);
+      return true;
+    }
+    try {
+      await route(deps, path.slice(PREFIX.length), url.searchParams, res);
+    } catch (err) {
+      // Only store calls throw here; once a body has started, cut it so a truncated CSV never looks complete.
+      if (res.headersSent) res.destroy(err as Error);
+      else sendError(res, 'STORE_UNAVAILABLE', `store query failed: ${(err as Error).message}`);
+    }
+    return true;
+  };
+}
+
+async function route(deps: ApiDeps, path: string, params: URLSearchParams, res: ServerResponse): Promise<void> {
+  if (path === '/history' || path === '/history.csv') {
+    const parsed = parseHistoryParams(Object.fromEntries(params), deps.maxLimit);
+    if (!parsed.ok) return sendError(res, parsed.code, parsed.message);
+    if (path === '/history') return sendJson(res, 200, await runHistory(deps.store, parsed.query));
+    return csv(deps.store, parsed.query, res);
+  }
+  if (path === '/devices') return sendJson(res, 200, await deps.devices());
+  const m = /^\/devices\/([^/]+)$/.exec(path);
+  if (m) {
+    let id: string;
+    try {
+      id = decodeURIComponent(m[1]!);
+    } catch {
+      return sendError(res, 'INVALID_ID', 'device id is not valid percent-encoding');
+    }
+    if (!isDeviceId(id)) return sendError(res, 'INVALID_ID');
+    const rec = await deps.device(id);
+    return rec ? sendJson(res, 200, rec) : sendError(res, 'UNKNOWN_DEVICE', `no device ${JSON.stringify(id)}`);
+  }
+  sendError(res, 'NOT_FOUND', `no route ${PREFIX}${path}`);
+}
+
+const iso = (ts: number) => new Date(ts).toISOString();
+
+async function csv(store: Store, q: Parameters<typeof runHistory>[1], res: ServerResponse): Promise<void> {
+  const name = `${q.device}-${q.metric}`.replace(/[^A-Za-z0-9._-]/g, '_');
+  const head = () => res.writeHead(200, {
+    'content-type': 'text/csv; charset=utf-8',
+    'content-disposition': `attachment; filename="${name}.csv"`,
+    'cache-control': 'no-store',
+  });
+  if (q.bucketMs !== undefined) {
+    const r = (await runHistory(store, q)) as Extract<HistoryResult, { buckets: unknown }>;
+    head();
+    res.end(['ts,iso,min,max,avg,count,last', ...r.buckets.map((b) => `${b.ts},${iso(b.ts)},${b.min},${b.max},${b.avg},${b.count},${b.last}`)].join('\n') + '\n');
+    return;
+  }
+  let closed = false;
+  res.once('close', () => { closed = true; });
+  const chunks = store.stream(q)[Symbol.asyncIterator]();
+  const first = await chunks.next(); // a failing store still gets a JSON error, before the head is sent
+  head();
+  res.write('ts,iso,value\n');
+  for (let c = first; !c.done && !closed; c = await chunks.next()) {
+    let text = '';
+    for (const p of c.value) text += `${p.ts},${iso(p.ts)},${p.value}\n`;
+    if (!res.write(text)) await drainOrClose(res);
+  }
+  if (closed) await chunks.return?.();
+  else res.end();
+}
+
+function drainOrClose(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => { res.off('drain', done); res.off('close', done); resolve(); };
+    res.once('drain', done);
+    res.once('close', done);
+  });
+}

@@ -1,0 +1,235 @@
+// Tests services/history.ts and its HTTP door, http/api.ts (a real server on port 0, a real SQLite store).
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, get } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openStore } from '../src/storage/index.js';
+import type { DeviceRecord, Point, Store } from '../src/storage/types.js';
+import { NICE_BUCKETS_MS, bucketCount, parseHistoryParams, pickBucket, runHistory } from '../src/services/history.js';
+import { createApiHandler } from '../src/http/api.js';
+
+const NOW = Date.UTC(2025, 10, 25, 12);
+const H = 3_600_000;
+const ok = (input: Record<string, unknown>, max = 10_000) => {
+  const r = parseHistoryParams(input, max, NOW);
+  assert.ok(r.ok, JSON.stringify(r));
+  return r.query;
+};
+
+describe('parseHistoryParams', () => {
+  it('accepts ms, digit strings, ISO, now and relative times, with defaults', () => {
+    assert.deepEqual(ok({ device: 'd1', metric: 'lux' }), { device: 'd1', metric: 'lux', from: NOW - 24 * H, to: NOW, limit: 1000 });
+    assert.deepEqual(ok({ device: 'd', metric: 'm', from: '-1h', to: 'now' }), { device: 'd', metric: 'm', from: NOW - H, to: NOW, limit: 1000 });
+    assert.equal(ok({ device: 'd', metric: 'm', from: 'now-30m' }).from, NOW - 30 * 60_000);
+    assert.equal(ok({ device: 'd', metric: 'm', from: '2025-11-25T10:00:00Z' }).from, NOW - 2 * H);
+    assert.equal(ok({ device: 'd', metric: 'm', from: String(NOW - 5), to: NOW }).from, NOW - 5);
+    assert.equal(ok({ device: 'd', metric: 'm', to: NOW - H }).from, NOW - 25 * H); // from defaults relative to `to`
+    assert.equal(ok({ device: 'd', metric: 'm', limit: '7' }).limit, 7);
+    assert.equal(ok({ device: 'd', metric: 'm' }, 500).limit, 500);
+  });
+
+  it('parses buckets as durations or ms, `auto` or empty as none', () => {
+    for (const [b, ms] of [['10s', 10_000], ['5m', 300_000], ['1h', H], ['1d', 24 * H], ['1w', 168 * H], ['250ms', 250], [60000, 60_000], ['90000', 90_000]] as const) {
+      assert.equal(ok({ device: 'd', metric: 'm', bucket: b }).bucketMs, ms, String(b));
+    }
+    assert.equal('bucketMs' in ok({ device: 'd', metric: 'm', bucket: 'auto' }), false);
+    assert.equal('bucketMs' in ok({ device: 'd', metric: 'm', bucket: '' }), false);
+  });
+
+  it('answers bad input with the right code', () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [{ metric: 'm' }, 'MISSING_FIELD'],
+      [{ device: '', metric: 'm' }, 'MISSING_FIELD'],
+      [{ device: 'd' }, 'MISSING_FIELD'],
+      [{ device: 42, metric: 'm' }, 'WRONG_TYPE'],
+      [{ device: 'd', metric: ['m'] }, 'WRONG_TYPE'],
+      [{ device: 'd', metric: 'a\nb' }, 'WRONG_TYPE'],
+      [{ device: 'a/b', metric: 'm' }, 'INVALID_ID'],
+      [{ device: "'; DROP TABLE points; --", metric: 'm' }, 'INVALID_ID'],
+      [{ device: 'd', metric: 'm', from: 'yesterday' }, 'BAD_TIME_RANGE'],
+      [{ device: 'd', metric: 'm', from: '2025-13-45' }, 'BAD_TIME_RANGE'],
+      [{ device: 'd', metric: 'm', to: -5 }, 'BAD_TIME_RANGE'],
+      [{ device: 'd', metric: 'm', from: NOW, to: NOW - 1 }, 'BAD_TIME_RANGE'],
+      [{ device: 'd', metric: 'm', from: {} }, 'BAD_TIME_RANGE'],
+      [{ device: 'd', metric: 'm', bucket: '7x' }, 'UNKNOWN_BUCKET'],
+      [{ device: 'd', metric: 'm', bucket: 0 }, 'UNKNOWN_BUCKET'],
+      [{ device: 'd', metric: 'm', bucket: -5 }, 'UNKNOWN_BUCKET'],
+      [{ device: 'd', metric: 'm', bucket: 1.5 }, 'UNKNOWN_BUCKET'],
+      [{ device: 'd', metric: 'm', limit: 20_000 }, 'LIMIT_TOO_LARGE'],
+      [{ device: 'd', metric: 'm', limit: 'abc' }, 'WRONG_TYPE'],
+      [{ device: 'd', metric: 'm', limit: 0 }, 'WRONG_TYPE'],
+      [{ device: 'd', metric: 'm', limit: 2.5 }, 'WRONG_TYPE'],
+    ];
+    for (const [input, code] of cases) {
+      const r = parseHistoryParams(input, 10_000, NOW);
+      assert.equal(r.ok ? 'ok' : r.code, code, JSON.stringify(input));
+      if (!r.ok) assert.ok(r.message.length > 0);
+    }
+  });
+});
+
+describe('pickBucket', () => {
+  it('picks the smallest nice width that keeps the answer within limit', () => {
+    assert.equal(pickBucket(NOW - H, NOW, 1000), 5000); // 3600 s / 1000 → 5 s (721 buckets; 2 s would be 1801)
+    assert.equal(pickBucket(NOW - 24 * H, NOW, 1000), 2 * 60_000 * 2.5); // 5 min
+    assert.equal(pickBucket(NOW - 3650 * 24 * H, NOW, 100), 6 * 7 * 24 * H); // beyond the list: 3650 d / 100 → 6 weeks (5 would give 105)
+    for (const [span, limit] of [[H, 10], [7 * 24 * H, 50], [1234567, 3], [365 * 24 * H, 1]]) {
+      const b = pickBucket(NOW - span!, NOW, limit!);
+      assert.ok(bucketCount(NOW - span!, NOW, b) <= limit!, `${span} ${limit} → ${b}`);
+    }
+  });
+});
+
+describe('runHistory (SQLite)', () => {
+  let dir: string;
+  let store: Store;
+  const pts: Point[] = Array.from({ length: 3600 }, (_, i) => ({ device: 'dev1', metric: 'lux', ts: NOW - H + i * 1000, value: i % 100 }));
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'fl-history-'));
+    store = await openStore({ dataDir: dir });
+    await store.append(pts);
+  });
+  after(async () => {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('returns raw points when they fit in limit', async () => {
+    const r = await runHistory(store, ok({ device: 'dev1', metric: 'lux', from: NOW - 10_000, to: NOW - 5_000 }));
+    assert.equal(r.bucketMs, null);
+    assert.ok('points' in r);
+    assert.deepEqual(r.points, pts.slice(3590, 3596).map(({ ts, value }) => ({ ts, value })));
+  });
+
+  it('picks a bucket when the raw count exceeds limit, keeping every point counted', async () => {
+    const r = await runHistory(store, ok({ device: 'dev1', metric: 'lux', from: NOW - 2 * H, to: NOW, limit: 100 }));
+    assert.ok('buckets' in r);
+    assert.ok(NICE_BUCKETS_MS.includes(r.bucketMs));
+    assert.equal(r.bucketMs, 2 * 60_000 * 2.5);
+    assert.ok(r.buckets.length <= 100);
+    assert.equal(r.buckets.reduce((a, b) => a + b.count, 0), 3600);
+  });
+
+  it('honours an explicit bucket, and answers unknown series with an empty result', async () => {
+    const r = await runHistory(store, ok({ device: 'dev1', metric: 'lux', from: NOW - H, to: NOW - 1, bucket: '30m' }));
+    assert.ok('buckets' in r);
+    assert.deepEqual(r.buckets.map((b) => [b.ts, b.count, b.min, b.max]), [[NOW - H, 1800, 0, 99], [NOW - H / 2, 1800, 0, 99]]);
+    const e = await runHistory(store, ok({ device: 'ghost', metric: 'lux', from: NOW - H, to: NOW }));
+    assert.deepEqual(e, { device: 'ghost', metric: 'lux', from: NOW - H, to: NOW, bucketMs: null, points: [] });
+  });
+});
+
+describe('HTTP /api/v1', () => {
+  let dir: string;
+  let store: Store;
+  let server: Server;
+  let base: string;
+  const devs: DeviceRecord[] = [{ id: 'dev1', firstSeen: 1, lastSeen: 2, online: true, last: { lux: { value: 3, ts: 2 } }, meta: null }];
+  const N = 30_000;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'fl-api-'));
+    store = await openStore({ dataDir: dir });
+    await store.append(Array.from({ length: N }, (_, i) => ({ device: 'dev1', metric: 'lux', ts: NOW - N * 100 + i * 100, value: i / 4 })));
+    const api = createApiHandler({ store, maxLimit: 5000, devices: async () => devs, device: async (id) => devs.find((d) => d.id === id) });
+    server = createServer((req, res) => {
+      void api(req, res).then((handled) => { if (!handled) res.end('other route'); });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(async () => {
+    await new Promise((r) => server.close(r));
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const error = async (path: string, status: number, name: string, init?: RequestInit) => {
+    const r = await fetch(base + path, init);
+    assert.equal(r.status, status, path);
+    const body = (await r.json()) as { error: { code: number; name: string; message: string } };
+    assert.equal(body.error.name, name, path);
+    assert.equal(typeof body.error.code, 'number');
+    assert.ok(body.error.message);
+  };
+
+  it('answers history as JSON, the same as runHistory', async () => {
+    const qs = `device=dev1&metric=lux&from=${NOW - 1000}&to=${NOW}`;
+    const r = await fetch(`${base}/api/v1/history?${qs}`);
+    assert.equal(r.status, 200);
+    assert.match(r.headers.get('content-type')!, /^application\/json/);
+    const body = (await r.json()) as { bucketMs: null; points: unknown[] };
+    assert.deepEqual(body, await runHistory(store, ok({ device: 'dev1', metric: 'lux', from: NOW - 1000, to: NOW })));
+    assert.equal(body.points.length, 10);
+  });
+
+  it('answers bad parameters, unknown routes and methods with coded errors', async () => {
+    await error('/api/v1/history?device=dev1&metric=lux&bucket=7x', 400, 'UNKNOWN_BUCKET');
+    await error('/api/v1/history?device=dev1&metric=lux&limit=5001', 400, 'LIMIT_TOO_LARGE');
+    await error('/api/v1/history?metric=lux', 400, 'MISSING_FIELD');
+    await error('/api/v1/history.csv?device=dev1&metric=lux&from=later', 400, 'BAD_TIME_RANGE');
+    await error('/api/v1/devices/nobody', 404, 'UNKNOWN_DEVICE');
+    await error('/api/v1/devices/a%2Fb', 400, 'INVALID_ID');
+    await error('/api/v1/devices/%E0%A4%A', 400, 'INVALID_ID');
+    await error('/api/v1/nope', 404, 'NOT_FOUND');
+    await error('/api/v1', 404, 'NOT_FOUND');
+    await error('/api/v1/history', 400, 'WRONG_TYPE', { method: 'POST', body: '{}' });
+    assert.equal(await (await fetch(`${base}/api/v2/history`)).text(), 'other route'); // not ours: handler said false
+  });
+
+  it('lists devices and gets one', async () => {
+    assert.deepEqual(await (await fetch(`${base}/api/v1/devices`)).json(), devs);
+    assert.deepEqual(await (await fetch(`${base}/api/v1/devices/dev1`)).json(), devs[0]);
+  });
+
+  it('streams the whole range as CSV, ignoring limit, in time order', async () => {
+    const r = await fetch(`${base}/api/v1/history.csv?device=dev1&metric=lux&from=0&to=${NOW}`);
+    assert.equal(r.status, 200);
+    assert.match(r.headers.get('content-type')!, /^text\/csv/);
+    assert.match(r.headers.get('content-disposition')!, /filename="dev1-lux\.csv"/);
+    const lines = (await r.text()).trimEnd().split('\n');
+    assert.equal(lines[0], 'ts,iso,value');
+    assert.equal(lines.length, N + 1);
+    assert.equal(lines[1], `${NOW - N * 100},${new Date(NOW - N * 100).toISOString()},0`);
+    assert.equal(lines[N], `${NOW - 100},${new Date(NOW - 100).toISOString()},${(N - 1) / 4}`);
+  });
+
+  it('writes bucket columns when a bucket is given', async () => {
+    const text = await (await fetch(`${base}/api/v1/history.csv?device=dev1&metric=lux&from=${NOW - H}&to=${NOW - 1}&bucket=30m`)).text();
+    const lines = text.trimEnd().split('\n');
+    assert.equal(lines[0], 'ts,iso,min,max,avg,count,last');
+    assert.equal(lines.length, 3);
+    assert.equal(lines[2]!.split(',')[5], '18000');
+  });
+
+  it('survives a client that disconnects mid-CSV and keeps serving', async () => {
+    await new Promise<void>((resolve, reject) => {
+      get(`${base}/api/v1/history.csv?device=dev1&metric=lux&from=0&to=${NOW}`, (res) => {
+        res.once('data', () => { res.destroy(); resolve(); });
+      }).on('error', reject);
+    });
+    const r = await fetch(`${base}/api/v1/history?device=dev1&metric=lux&from=${NOW - 500}&to=${NOW}`);
+    assert.equal(r.status, 200);
+  });
+
+  it('answers STORE_UNAVAILABLE when the store fails', async () => {
+    const broken = await openStore({ dataDir: join(dir, 'broken') });
+    await broken.close();
+    const api = createApiHandler({ store: broken, maxLimit: 10, devices: async () => [], device: async () => undefined });
+    const s = createServer((req, res) => void api(req, res));
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
+      for (const p of ['/api/v1/history?device=d&metric=m', '/api/v1/history.csv?device=d&metric=m']) {
+        const r = await fetch(url + p);
+        assert.equal(r.status, 503, p);
+        assert.equal(((await r.json()) as { error: { name: string } }).error.name, 'STORE_UNAVAILABLE');
+      }
+    } finally {
+      await new Promise((r) => s.close(r));
+    }
+  });
+});
