@@ -70,11 +70,16 @@ export const pgMigrations: readonly PgMigration[] = [
 /** Arbitrary constant key of the advisory lock that serialises migrations. */
 const LOCK_KEY = 0x464c4d47; // "FLMG"
 
-/** Apply pending migrations up to `target` (default: all) in one transaction. Returns the versions applied. */
-export async function migratePostgres(client: pg.ClientBase, target = Infinity): Promise<number[]> {
+/**
+ * Apply pending migrations up to `target` (default: all) in one transaction.
+ * `schema` (already validated as an identifier) is created under the lock too.
+ * Returns the versions applied.
+ */
+export async function migratePostgres(client: pg.ClientBase, target = Infinity, schema?: string): Promise<number[]> {
   await client.query('BEGIN');
   try {
     await client.query('SELECT pg_advisory_xact_lock($1)', [LOCK_KEY]);
+    if (schema) await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
     await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
     const { rows } = await client.query<{ version: number }>('SELECT version FROM schema_migrations');

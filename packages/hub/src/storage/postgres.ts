@@ -89,8 +89,7 @@ export class PostgresStore implements Store {
       throw new Error(`PostgreSQL at ${this.where} is unreachable: ${(err as Error).message}`, { cause: err });
     }
     try {
-      if (this.opts.schema) await client.query(`CREATE SCHEMA IF NOT EXISTS "${this.opts.schema}"`);
-      await migratePostgres(client);
+      await migratePostgres(client, Infinity, this.opts.schema);
     } finally {
       client.release();
     }
