@@ -26,7 +26,7 @@ import { VERSION } from './version.js';
 
 export interface Hub {
   readonly httpPort: number;
-  /** -1 when MQTT over TCP is disabled. */
+  /** The bound MQTT/TCP port, or -1 when MQTT over TCP is disabled (--mqtt-port 0). */
   readonly mqttPort: number;
   readonly url: string;
   readonly bus: EmbeddedBus;
@@ -99,12 +99,12 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
   });
   server.on('clientError', (_err, socket) => socket.destroy());
 
-  const mqttTcp = cfg.mqttPort >= 0 ? createMqttTcpServer(bus.broker) : undefined;
+  const mqttTcp = cfg.mqttPort !== 0 ? createMqttTcpServer(bus.broker) : undefined;
   let httpPort: number;
   let mqttPort = -1;
   try {
     httpPort = await listen(server, cfg.port, cfg.host, '--port');
-    if (mqttTcp) mqttPort = await listen(mqttTcp, cfg.mqttPort, cfg.host, '--mqtt-port');
+    if (mqttTcp) mqttPort = await listen(mqttTcp, Math.max(0, cfg.mqttPort), cfg.host, '--mqtt-port');
   } catch (err) {
     server.close();
     await Promise.allSettled([services.stop(), registry.stop(), commands.stop(), bus.close()]);

@@ -8,7 +8,7 @@ import { createLogger } from '../src/log.js';
 
 export function testConfig(over: Partial<HubConfig> = {}): HubConfig {
   const base = resolve(hubOptions, { argv: [], env: {}, warn: () => undefined });
-  return { ...base, port: 0, mqttPort: 0, store: 'none', logLevel: 'silent', ...over };
+  return { ...base, port: 0, mqttPort: -1, store: 'none', logLevel: 'silent', ...over };
 }
 
 export async function startTestHub(over: Partial<HubConfig> = {}): Promise<Hub> {

@@ -32,6 +32,10 @@ export async function runConfig(argv: string[]): Promise<number> {
     process.stdout.write(configurationDoc());
     return 0;
   }
+  if (what === 'errors') {
+    process.stdout.write((await import('./errors-doc.js')).errorsDoc());
+    return 0;
+  }
   if (what === 'defaults') {
     const set: OptionSet | undefined = roles[role]?.options ?? (role === 'hub' ? hubOptions : undefined);
     if (!set) {
@@ -41,6 +45,6 @@ export async function runConfig(argv: string[]): Promise<number> {
     process.stdout.write(defaultsYaml(set) + '\n');
     return 0;
   }
-  console.error('usage: fieldlink config defaults [role] | fieldlink config docs');
+  console.error('usage: fieldlink config defaults [role] | fieldlink config docs | fieldlink config errors');
   return 2;
 }

@@ -7,15 +7,45 @@ import { hubOptions } from '../config/options.js';
 import { loadConfig } from '../config/load.js';
 import { createLogger } from '../log.js';
 import { startHub } from '../hub.js';
-import { startSimulation } from './simulate.js';
 
 export async function runHub(argv: string[]): Promise<number | void> {
   const warnings: string[] = [];
   const cfg = loadConfig(hubOptions, argv, (m) => warnings.push(m));
   const log = createLogger(cfg.logLevel);
   for (const w of warnings) log.warn(w);
+
+  // Signal handlers go in before anything starts, so a stop during start-up is graceful too.
+  let running: { stop(): Promise<void> } | undefined;
+  let signals = 0;
+  let stopRequested = false;
+  const shutdown = (signal: string) => {
+    if (++signals > 1) process.exit(1);
+    stopRequested = true;
+    log.info({ signal }, 'shutting down');
+    const timer = setTimeout(() => {
+      log.error('shutdown timed out');
+      process.exit(1);
+    }, cfg.shutdownTimeoutMs);
+    timer.unref();
+    if (running) running.stop().then(() => process.exit(0), fail);
+  };
+  const fail = (err: unknown) => {
+    log.error({ err }, 'shutdown failed');
+    process.exit(1);
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+
   const hub = await startHub(cfg, log);
-  const sim = cfg.simulate > 0 ? await startSimulation(hub, cfg.simulate, cfg.simulateIntervalMs, log) : undefined;
+  // Loaded only for the demo, so a plain hub never loads the device package.
+  const sim = cfg.simulate > 0 ? await (await import('./simulate.js')).startSimulation(hub, cfg.simulate, cfg.simulateIntervalMs, log) : undefined;
+  running = {
+    stop: async () => {
+      await sim?.stop();
+      await hub.stop();
+    },
+  };
+  if (stopRequested) return void running.stop().then(() => process.exit(0), fail);
 
   const shown = hub.url.replace('://127.0.0.1:', '://localhost:');
   process.stderr.write(
@@ -24,27 +54,4 @@ export async function runHub(argv: string[]): Promise<number | void> {
       (sim ? `  simulating  ${cfg.simulate} VEML7700 light sensor(s): ${sim.ids.slice(0, 5).join(', ')}${sim.ids.length > 5 ? ', …' : ''}\n` : '') +
       `  Ctrl-C stops it.\n\n`,
   );
-
-  let signals = 0;
-  const shutdown = (signal: string) => {
-    if (++signals > 1) process.exit(1);
-    log.info({ signal }, 'shutting down');
-    const timer = setTimeout(() => {
-      log.error('shutdown timed out');
-      process.exit(1);
-    }, cfg.shutdownTimeoutMs);
-    timer.unref();
-    (async () => {
-      await sim?.stop();
-      await hub.stop();
-    })().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
 }

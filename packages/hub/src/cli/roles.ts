@@ -21,8 +21,8 @@ export const roles: Record<string, Role> = {
     run: async (argv) => (await import('./hub.js')).runHub(argv),
   },
   config: {
-    summary: 'Show configuration: `fieldlink config defaults [role]` prints every option with its default (YAML); `fieldlink config docs` prints docs/configuration.md.',
-    usage: 'fieldlink config defaults|docs [role]',
+    summary: 'Show configuration: `fieldlink config defaults [role]` prints every option with its default (YAML); `fieldlink config docs` prints docs/configuration.md; `fieldlink config errors` prints docs/errors.md.',
+    usage: 'fieldlink config defaults [role] | docs | errors',
     run: async (argv) => (await import('./config.js')).runConfig(argv),
   },
 };

@@ -15,14 +15,13 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export const common = o({
   config: str('', 'Path to a config file (YAML or JSON) with any of these options as keys (camelCase or kebab-case).', { group: 'General' }),
   logLevel: { kind: 'enum', default: 'info', values: LOG_LEVELS, doc: 'Log level of the structured (pino) log on stdout.', group: 'General' } as OptionDef<'enum'>,
-  logPretty: bool(false, 'Human-readable one-line logs instead of JSON lines (default when stdout is a terminal is still JSON; set this for development).', { group: 'General', advanced: true }),
 });
 
 export const hubOptions = o({
   ...common,
   host: str('127.0.0.1', 'Interface to listen on (HTTP, WebSocket and MQTT). Loopback only by default, as Mosquitto 2 does.', { group: 'Network' }),
   port: int(8080, 'HTTP port: dashboard, HTTP API, and the WebSocket doors /ws, /ws/device and /mqtt. 0 picks a free port.', { min: 0, max: 65535, group: 'Network' }),
-  mqttPort: int(1883, 'MQTT over TCP port. 0 picks a free port; -1 disables MQTT over TCP.', { min: -1, max: 65535, group: 'Network' }),
+  mqttPort: int(1883, 'MQTT over TCP port. 0 disables MQTT over TCP; -1 picks a free port (tests, side-by-side runs).', { min: -1, max: 65535, group: 'Network' }),
   dataDir: str('./data', 'Directory for the embedded SQLite store and other state.', { group: 'Storage' }),
   store: str('sqlite', 'Telemetry store: `sqlite` (file in --data-dir), `sqlite:<path>`, `postgres://user@host/db`, or `none`.', { group: 'Storage' }),
   retentionDays: int(30, 'Raw points older than this many days are pruned.', { min: 1, max: 36500, group: 'Storage' }),
