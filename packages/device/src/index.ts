@@ -16,3 +16,6 @@ export { deviceMeta, runCommand, CommandError, GAIN_SETTINGS, FIRMWARE, type Com
 export { createLink, linkKind } from './sim/links.js';
 export type { DeviceLink, DeviceLinkOptions, CommandHandler } from './sim/link.js';
 export { LightSensor, type Telemetry, type LightSensorOptions } from './sim/sensor.js';
+export { startNode, type NodeOptions, type SensorNode } from './node/node.js';
+export { TelemetryBuffer, type BufferedReading, type TelemetryBufferOptions } from './node/buffer.js';
+export { startLivePage, type LivePage } from './node/http.js';

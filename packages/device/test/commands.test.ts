@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { deviceMeta, runCommand, type CommandTarget, type GainSetting } from '../src/sim/commands.js';
 import type { IntegrationTime } from '../src/veml7700/registers.js';
 
-function target(): CommandTarget & { identified: number } {
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+function target(): Mutable<CommandTarget> & { identified: number } {
   return {
     intervalMs: 1000, gain: 'auto' as GainSetting, integrationMs: 100 as IntegrationTime, identified: 0,
     setInterval(ms) { this.intervalMs = ms; },

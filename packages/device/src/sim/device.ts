@@ -64,7 +64,15 @@ export class SimDevice implements CommandTarget {
     }, delay);
   }
 
-  async #publish(): Promise<Record<string, number>> {
+  #current: Promise<Record<string, number>> | undefined;
+
+  /** One reading per conversion: a tick or read_now during a reading shares it (no duplicate telemetry). */
+  #publish(): Promise<Record<string, number>> {
+    this.#current ??= this.#readAndSend().finally(() => { this.#current = undefined; });
+    return this.#current;
+  }
+
+  async #readAndSend(): Promise<Record<string, number>> {
     const c = this.#o.counters;
     try {
       const data = await this.sensor.read();
