@@ -176,7 +176,7 @@ describe('HTTP /api/v1', () => {
     await error('/api/v1/devices/%E0%A4%A', 400, 'INVALID_ID');
     await error('/api/v1/nope', 404, 'NOT_FOUND');
     await error('/api/v1', 404, 'NOT_FOUND');
-    await error('/api/v1/history', 400, 'WRONG_TYPE', { method: 'POST', body: '{}' });
+    await error('/api/v1/history', 405, 'WRONG_TYPE', { method: 'POST', body: '{}' });
     assert.equal(await (await fetch(`${base}/api/v2/history`)).text(), 'other route'); // not ours: handler said false
   });
 

@@ -9,7 +9,7 @@
  * The handler resolves false for paths outside /api/v1 so the hub can try other routes.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isDeviceId } from '@fieldlink/protocol';
+import { Codes, isDeviceId } from '@fieldlink/protocol';
 import type { DeviceRecord, Store } from '../storage/types.js';
 import { parseHistoryParams, runHistory } from '../services/history.js';
 import type { HistoryResult } from '../services/history.js';
@@ -30,8 +30,9 @@ export function createApiHandler(deps: ApiDeps): (req: IncomingMessage, res: Ser
     const path = url.pathname;
     if (path !== PREFIX && !path.startsWith(`${PREFIX}/`)) return false;
     if (req.method !== 'GET') {
+      // 405 as HTTP requires (with Allow), carrying the table's WRONG_TYPE code for clients.
       res.setHeader('allow', 'GET');
-      sendError(res, 'WRONG_TYPE', `method ${req.method ?? '?'} not allowed: the API is read-only (GET)`);
+      sendJson(res, 405, { error: { code: Codes.WRONG_TYPE.code, name: 'WRONG_TYPE', message: `method ${req.method ?? '?'} not allowed: the API is read-only (GET)` } });
       return true;
     }
     try {
