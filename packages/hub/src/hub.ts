@@ -54,8 +54,17 @@ function listen(server: net.Server | http.Server, port: number, host: string, op
   });
 }
 
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
+
 export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.logLevel)): Promise<Hub> {
   const started = Date.now();
+  // Security default (design.md): loopback only unless the operator says otherwise, loudly.
+  const exposed = !LOOPBACK.test(cfg.host);
+  if (exposed && !cfg.allowAnonymous) {
+    throw new ConfigError(`--host ${cfg.host} would expose the hub without authentication: keep --host 127.0.0.1, or add --allow-anonymous if this network is trusted`);
+  }
+  const warnings = exposed ? [`listening on ${cfg.host} with anonymous access: anyone who reaches these ports can read and publish everything`] : [];
+  for (const w of warnings) log.warn(w);
   const bus = await createBus({ kind: 'embedded' });
   const store = cfg.store === 'none' ? undefined : await openStore({ url: cfg.store === 'sqlite' ? undefined : cfg.store, dataDir: cfg.dataDir });
   const registry = await startRegistry(bus, store, (err) => log.warn({ err }, 'registry snapshot failed'));
@@ -79,6 +88,7 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
 
   const health = () => ({
     status: 'ok',
+    ...(warnings.length ? { warnings } : {}),
     version: VERSION,
     uptimeSec: Math.round((Date.now() - started) / 1000),
     epoch: fanout.epoch,
@@ -126,7 +136,7 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
         device.close(CloseCodes.GOING_AWAY.code, 'hub shutting down'),
         mqttWs.close(),
       ]);
-      retention?.stop();
+      await retention?.stop();
       await commands.stop();
       await fanout.close();
       await registry.stop();

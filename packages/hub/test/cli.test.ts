@@ -91,3 +91,14 @@ test('config defaults prints every option as YAML', async () => {
   assert.match(r.stdout, /^port: 8080$/m);
   assert.match(r.stdout, /^host: "127.0.0.1"$/m);
 });
+
+test('a non-loopback --host is refused without --allow-anonymous, and warned about with it', async () => {
+  const refused = await fieldlink(['hub', '--host', '0.0.0.0', '--port', '0', '--mqtt-port', '-1', '--store', 'none']);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /--allow-anonymous/);
+  const allowed = await fieldlink(['hub', '--host', '0.0.0.0', '--allow-anonymous', '--port', '0', '--mqtt-port', '-1', '--store', 'none'], {
+    until: (out) => out.includes('hub listening'),
+  });
+  assert.equal(allowed.code, 0);
+  assert.match(allowed.stdout, /anonymous access/);
+});

@@ -20,6 +20,7 @@ export const common = o({
 export const hubOptions = o({
   ...common,
   host: str('127.0.0.1', 'Interface to listen on (HTTP, WebSocket and MQTT). Loopback only by default, as Mosquitto 2 does.', { group: 'Network' }),
+  allowAnonymous: bool(false, 'Allow listening on a non-loopback --host without authentication. Anyone who reaches the port can read and publish everything: a warning is logged and shown in /healthz.', { group: 'Network' }),
   port: int(8080, 'HTTP port: dashboard, HTTP API, and the WebSocket doors /ws, /ws/device and /mqtt. 0 picks a free port.', { min: 0, max: 65535, group: 'Network' }),
   mqttPort: int(1883, 'MQTT over TCP port. 0 disables MQTT over TCP; -1 picks a free port (tests, side-by-side runs).', { min: -1, max: 65535, group: 'Network' }),
   dataDir: str('./data', 'Directory for the embedded SQLite store and other state.', { group: 'Storage' }),
