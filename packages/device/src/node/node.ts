@@ -72,6 +72,12 @@ export async function startNode(opts: NodeOptions = {}): Promise<SensorNode> {
   const sensor = real
     ? new LightSensor(await LinuxI2c.open(opts.i2cBus!), { resolution: opts.resolution })
     : LightSensor.emulated(createLight(opts.light ?? 'indoor', { latitude: opts.latitude, seed: opts.seed }), { resolution: opts.resolution });
+  try {
+    await sensor.ready();
+  } catch (err) {
+    await sensor.close();
+    throw new Error(`no VEML7700 on ${real ? `/dev/i2c-${opts.i2cBus!}` : 'the emulated bus'} at 0x10: ${errorMessage(err)}`, { cause: err });
+  }
   const model = real ? 'VEML7700' : 'VEML7700 (emulated)';
   let intervalMs = opts.intervalMs ?? 1000;
   const history: { ts: number; lux: number }[] = [];

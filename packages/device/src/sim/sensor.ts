@@ -53,6 +53,11 @@ export class LightSensor {
     return new LightSensor(new EmulatedI2cBus().attach(VEML7700_ADDR, chip), { ...opts, emulated: true });
   }
 
+  /** Resolves once the chip answered its ID and took the configuration; rejects with the bus error otherwise. */
+  ready(): Promise<void> {
+    return this.#ready;
+  }
+
   read(): Promise<Telemetry> {
     this.#pending ??= this.#read().finally(() => { this.#pending = undefined; });
     return this.#pending;

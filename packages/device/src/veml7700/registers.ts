@@ -24,7 +24,11 @@ export const Reg = {
   WHITE: 0x05,
   /** 0x06 ALS_INT: interrupt flags, bit 15 low-threshold, bit 14 high-threshold; cleared by reading (R). */
   ALS_INT: 0x06,
-  /** 0x07 ID: low byte device id 0x81 (datasheet Rev 1.7 "ID" register; libraries check only the low byte) (R). */
+  /**
+   * 0x07 ID (R): low byte is the device id 0x81. Listed in current datasheets; also
+   * read as 0x07 by ESPHome's veml7700 component (ID_REG) and checked as 0x0081 by
+   * VEML6030 drivers. The high byte is an address-option code, so only the low byte is checked.
+   */
   ID: 0x07,
 } as const;
 
