@@ -70,7 +70,9 @@ export const Psm = { EN: 1, MODE_SHIFT: 1, MODE_MASK: 0b11 << 1, RESERVED_MASK: 
 /**
  * Extra wait between conversions in power-saving mode, ms. Datasheet table
  * "Refresh Time, IDD and Resolution Relation": with ALS_IT = 100 ms the refresh
- * time is 600 / 1100 / 2100 / 4100 ms for PSM modes 1..4, i.e. IT + 500/1000/2000/4000 ms.
+ * time is 600 / 1100 / 2100 / 4100 ms for PSM modes 1..4, i.e. IT + 500/1000/2000/4000 ms
+ * (the table covers IT 100–800 ms at gain x2; we extrapolate the same waits to 25
+ * and 50 ms and to other gains, which the datasheet does not state).
  */
 export const PSM_WAIT_MS: Record<PsmMode, number> = { 1: 500, 2: 1000, 3: 2000, 4: 4000 };
 
