@@ -15,7 +15,7 @@ export async function runHub(argv: string[]): Promise<number | void> {
   for (const w of warnings) log.warn(w);
 
   // Signal handlers go in before anything starts, so a stop during start-up is graceful too.
-  let running: { stop(): Promise<void> } | undefined;
+  const state: { running?: { stop(): Promise<void> } } = {};
   let signals = 0;
   let stopRequested = false;
   const shutdown = (signal: string) => {
@@ -27,7 +27,7 @@ export async function runHub(argv: string[]): Promise<number | void> {
       process.exit(1);
     }, cfg.shutdownTimeoutMs);
     timer.unref();
-    if (running) running.stop().then(() => process.exit(0), fail);
+    if (state.running) state.running.stop().then(() => process.exit(0), fail);
   };
   const fail = (err: unknown) => {
     log.error({ err }, 'shutdown failed');
@@ -39,12 +39,12 @@ export async function runHub(argv: string[]): Promise<number | void> {
   const hub = await startHub(cfg, log);
   // Loaded only for the demo, so a plain hub never loads the device package.
   const sim = cfg.simulate > 0 ? await (await import('./simulate.js')).startSimulation(hub, cfg.simulate, cfg.simulateIntervalMs, log) : undefined;
-  running = {
+  const running = (state.running = {
     stop: async () => {
       await sim?.stop();
       await hub.stop();
     },
-  };
+  });
   if (stopRequested) return void running.stop().then(() => process.exit(0), fail);
 
   const shown = hub.url.replace('://127.0.0.1:', '://localhost:');
