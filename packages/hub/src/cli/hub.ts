@@ -39,8 +39,10 @@ export async function runHub(argv: string[]): Promise<number | void> {
   const hub = await startHub(cfg, log);
   // Loaded only for the demo, so a plain hub never loads the device package.
   const sim = cfg.simulate > 0 ? await (await import('./simulate.js')).startSimulation(hub, cfg.simulate, cfg.simulateIntervalMs, log) : undefined;
+  const local = cfg.localSensor.length ? await (await import('./local-sensors.js')).startLocalSensors(hub, cfg.localSensor, log) : [];
   const running = (state.running = {
     stop: async () => {
+      for (const n of local) await n.stop();
       await sim?.stop();
       await hub.stop();
     },

@@ -4,7 +4,7 @@
  * function. Adding a role is a module plus a row here.
  */
 import type { OptionSet } from '../config/schema.js';
-import { hubOptions } from '../config/options.js';
+import { hubOptions, nodeOptions, simOptions } from '../config/options.js';
 
 export interface Role {
   summary: string;
@@ -19,6 +19,18 @@ export const roles: Record<string, Role> = {
     usage: 'fieldlink hub [options]',
     options: hubOptions,
     run: async (argv) => (await import('./hub.js')).runHub(argv),
+  },
+  node: {
+    summary: 'Run a sensor node: read a VEML7700 (real or emulated), serve its own live page, publish to a hub with --hub.',
+    usage: 'fieldlink node [options]',
+    options: nodeOptions,
+    run: async (argv) => (await import('./node.js')).runNode(argv),
+  },
+  sim: {
+    summary: 'Simulate N VEML7700 light sensors as real MQTT or WebSocket clients of a hub.',
+    usage: 'fieldlink sim --url mqtt://127.0.0.1:1883 --devices 100 [options]',
+    options: simOptions,
+    run: async (argv) => (await import('./sim.js')).runSim(argv),
   },
   config: {
     summary: 'Show configuration: `fieldlink config defaults [role]` prints every option with its default (YAML); `fieldlink config docs` prints docs/configuration.md; `fieldlink config errors` prints docs/errors.md.',

@@ -10,10 +10,12 @@ const int = (d: number, doc: string, extra: Partial<OptionDef<'int'>> = {}): Opt
 const str = (d: string, doc: string, extra: Partial<OptionDef<'string'>> = {}): OptionDef<'string'> => ({ kind: 'string', default: d, doc, ...extra });
 const bool = (d: boolean, doc: string, extra: Partial<OptionDef<'bool'>> = {}): OptionDef<'bool'> => ({ kind: 'bool', default: d, doc, ...extra });
 
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export const common = o({
   config: str('', 'Path to a config file (YAML or JSON) with any of these options as keys (camelCase or kebab-case).', { group: 'General' }),
+  shutdownTimeoutMs: int(5000, 'Graceful shutdown: how long to wait for flushes before exiting anyway.', { min: 100, max: 600000, group: 'General', advanced: true }),
   logLevel: { kind: 'enum', default: 'info', values: LOG_LEVELS, doc: 'Log level of the structured (pino) log on stdout.', group: 'General' } as OptionDef<'enum'>,
 });
 
@@ -40,8 +42,41 @@ export const hubOptions = o({
   wsHardLimitBytes: int(8388608, 'Slow consumers: past this many buffered bytes the connection is closed with 4008.', { min: 1024, max: 1073741824, group: 'Limits', advanced: true }),
   callTimeoutMs: int(5000, 'Default timeout of a device command (`call`) when the request names none.', { min: 1, max: 60000, group: 'Devices' }),
   resumeBuffer: int(10000, 'Recent push frames kept so a browser that reconnects can resume without a gap (`sub` with epoch/since).', { min: 1, max: 10000000, group: 'Limits', advanced: true }),
+  localSensor: { kind: 'list', default: [], doc: 'Gateway role: sensors attached to this machine, read in-process and published as devices, e.g. `veml7700@i2c-1` (real, /dev/i2c-1) or `veml7700@emulated`; append `:id` to name the device. Comma-separated.', group: 'Devices' } as OptionDef<'list'>,
   dashboardDir: str('', 'Serve the dashboard from this directory instead of the bundled build.', { group: 'General', advanced: true }),
-  shutdownTimeoutMs: int(5000, 'Graceful shutdown: how long to wait for flushes before exiting anyway.', { min: 100, max: 600000, group: 'General', advanced: true }),
+});
+
+export const RESOLUTIONS = ['datasheet-1.7', 'legacy-0.0036'] as const;
+
+export const nodeOptions = o({
+  ...common,
+  id: str('', 'Device id (default node-<hostname>).', { group: 'Device' }),
+  i2cBus: int(-1, 'Linux I2C bus of a real VEML7700 (/dev/i2c-N). -1 uses an emulated sensor.', { min: -1, max: 255, group: 'Device' }),
+  light: str('indoor', 'Emulated light: outdoor, sunlight, indoor, office, dark, or a number of lux.', { group: 'Device' }),
+  latitude: int(48, 'Latitude in degrees for the emulated sun.', { min: -90, max: 90, group: 'Device', advanced: true }),
+  resolution: { kind: 'enum', default: 'datasheet-1.7', values: RESOLUTIONS, doc: 'Lux per count basis: the current datasheet (0.0042 lx/count at gain 2, 800 ms) or the older 0.0036 many libraries use.', group: 'Device' } as OptionDef<'enum'>,
+  intervalMs: int(1000, 'Reading period.', { min: 10, max: 3600000, group: 'Device' }),
+  host: str('127.0.0.1', 'Interface of the live page.', { group: 'Live page' }),
+  port: int(8090, 'Port of the live page (HTTP + WebSocket). 0 picks a free port.', { min: 0, max: 65535, group: 'Live page' }),
+  hub: str('', 'Publish to a hub: mqtt://host:1883, ws://host:8080/mqtt or ws://host:8080/ws/device. Without it the node runs standalone.', { group: 'Hub' }),
+  secret: str('', 'Device secret for the hub, when it requires one.', { group: 'Hub', advanced: true }),
+  bufferDir: str('', 'Keep unsent readings on disk here (survive restarts); in memory when empty.', { group: 'Hub' }),
+  bufferMax: int(10000, 'Readings kept while the hub is unreachable (oldest dropped first, counted).', { min: 1, max: 10000000, group: 'Hub' }),
+});
+
+export const simOptions = o({
+  ...common,
+  url: str('mqtt://127.0.0.1:1883', 'Hub to connect to: mqtt://…, ws://…/mqtt or ws://…/ws/device.', { group: 'Simulation' }),
+  devices: int(10, 'Number of simulated VEML7700 devices, each a real client.', { min: 1, max: 10000, group: 'Simulation' }),
+  intervalMs: int(1000, 'Interval between readings of each device.', { min: 10, max: 3600000, group: 'Simulation' }),
+  idPrefix: str('sim-', 'Device ids are <prefix>1 … <prefix>N.', { group: 'Simulation' }),
+  light: str('outdoor', 'Light profile: outdoor, sunlight, indoor, office, dark, or a number of lux.', { group: 'Simulation' }),
+  latitude: int(48, 'Latitude in degrees for the simulated sun.', { min: -90, max: 90, group: 'Simulation', advanced: true }),
+  seed: int(1, 'Random seed: the same seed gives the same light and noise.', { min: 0, max: 2147483647, group: 'Simulation', advanced: true }),
+  connectConcurrency: int(100, 'Connections opened at once while starting.', { min: 1, max: 10000, group: 'Simulation', advanced: true }),
+  durationSec: int(0, 'Stop after this many seconds (0 runs until Ctrl-C).', { min: 0, max: 31536000, group: 'Simulation' }),
 });
 
 export type HubConfig = { [K in keyof typeof hubOptions]: (typeof hubOptions)[K]['default'] };
+export type NodeConfig = { [K in keyof typeof nodeOptions]: (typeof nodeOptions)[K]['default'] };
+export type SimConfig = { [K in keyof typeof simOptions]: (typeof simOptions)[K]['default'] };
