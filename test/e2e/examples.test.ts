@@ -10,8 +10,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { deviceTopic, filterProblem, isDeviceId, parseDeviceTopic, topicMatches } from '@fieldlink/protocol';
 import { RawClient, startTestHub, until, wsUrl, type Frame } from '../../packages/hub/test/helpers.js';
 
 const inCI = Boolean(process.env.CI);
@@ -33,7 +34,7 @@ const hasWebsockets = await pythonHas('import websockets');
 interface Child { proc: ChildProcess; out: string[]; exited: Promise<number | null> }
 
 function runExample(script: string, args: string[]): Child {
-  const proc = spawn(PYTHON, ['-u', `${PY_DIR}${script}`, ...args], { cwd: PY_DIR, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(PYTHON, ['-u', '-B', `${PY_DIR}${script}`, ...args], { cwd: PY_DIR, stdio: ['ignore', 'pipe', 'pipe'] });
   const out: string[] = [];
   proc.stdout!.on('data', (d: Buffer) => out.push(d.toString()));
   proc.stderr!.on('data', (d: Buffer) => out.push(d.toString()));
@@ -142,5 +143,288 @@ test('python: mqtt_client.py killed hard: the broker publishes its last will', {
   } finally {
     py.proc.kill('SIGKILL');
     await hub.stop();
+  }
+});
+
+// ---------------------------------------------------------------------------
+// examples/arduino: the sketch's topics and frames, extracted from its source.
+//
+// Markers in the sketch (one comment line each):
+//   // fieldlink:topic <name>            next line: snprintf(var, sizeof var, "<format>", …)
+//   // fieldlink:format device-id        next line: the snprintf that builds the device id
+//   // fieldlink:json <name>             next line: a raw string literal R"json(…)json"
+//   // fieldlink:frame <name> <example>  code until "// fieldlink:end" builds (or reads) that frame
+// The checks compare the example with what the code between the markers really
+// writes (`doc["key"] = …`) or reads (`req["key"]`), then validate the example
+// with @fieldlink/protocol: an edited field name or topic format fails here.
+// ---------------------------------------------------------------------------
+
+const SKETCH_PATH = new URL('../../examples/arduino/fieldlink_veml7700/fieldlink_veml7700.ino', import.meta.url);
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+interface Marker { type: 'topic' | 'format' | 'json' | 'frame'; name: string; example?: Json; body: string; line: number }
+
+const isObj = (v: unknown): v is Record<string, Json> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function extractMarkers(src: string, problems: string[]): Marker[] {
+  const lines = src.split('\n');
+  const out: Marker[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^\s*\/\/ fieldlink:(\w+)(?: (\S+)(?: (.*))?)?$/.exec(lines[i]!);
+    if (!m || m[1] === 'end') continue;
+    const [, type, name = '', rest] = m;
+    if (!['topic', 'format', 'json', 'frame'].includes(type!)) { problems.push(`line ${i + 1}: unknown marker fieldlink:${type}`); continue; }
+    if (type !== 'frame') { out.push({ type: type as Marker['type'], name, body: lines[i + 1] ?? '', line: i + 1 }); continue; }
+    const end = lines.findIndex((l, j) => j > i && /^\s*\/\/ fieldlink:end\s*$/.test(l));
+    if (end < 0) { problems.push(`line ${i + 1}: frame ${name} has no "// fieldlink:end"`); continue; }
+    let example: Json | undefined;
+    try { example = JSON.parse(rest ?? '') as Json; } catch { problems.push(`line ${i + 1}: frame ${name}: the example is not JSON: ${rest}`); }
+    out.push({ type: 'frame', name, example, body: lines.slice(i + 1, end).join('\n'), line: i + 1 });
+  }
+  return out;
+}
+
+/** printf as the sketch uses it: %s, and integer conversions with width/zero padding (args are strings or bigints). */
+function cFormat(fmt: string, args: (string | bigint)[]): string {
+  let k = 0;
+  return fmt.replace(/%(0?)(\d*)(?:ll|l)?([sduxX%])/g, (_all, zero: string, width: string, conv: string) => {
+    if (conv === '%') return '%';
+    const a = args[k++];
+    if (a === undefined) throw new Error(`format "${fmt}" needs more arguments`);
+    const text = conv === 's' ? String(a) : BigInt(a).toString(conv === 'd' || conv === 'u' ? 10 : 16);
+    return text.padStart(Number(width || 0), zero ? '0' : ' ');
+  });
+}
+
+/** Every `root["a"]["b"] = value` in the code: path and, when it is a literal, its value. */
+function writes(code: string, root: string): { path: string[]; literal?: Json }[] {
+  const re = new RegExp(`\\b${root}((?:\\[\\s*"[^"]*"\\s*\\])+)\\s*=(?!=)\\s*([^;]*);`, 'g');
+  return [...code.matchAll(re)].map((m) => {
+    const path = [...m[1]!.matchAll(/"([^"]*)"/g)].map((p) => p[1]!);
+    const v = m[2]!.trim();
+    const literal = v === 'true' ? true : v === 'false' ? false : /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : /^"[^"\\]*"$/.test(v) ? v.slice(1, -1) : undefined;
+    return literal === undefined ? { path } : { path, literal };
+  });
+}
+
+/** Every `root["a"]…` in the code, read or written. */
+function uses(code: string, root: string): string[][] {
+  return [...code.matchAll(new RegExp(`\\b${root}((?:\\[\\s*"[^"]*"\\s*\\])+)`, 'g'))].map((m) => [...m[1]!.matchAll(/"([^"]*)"/g)].map((p) => p[1]!));
+}
+
+/** Leaf paths of a JSON example (an empty object counts as a leaf). */
+function leafPaths(v: Json, prefix: string[] = []): string[][] {
+  if (!isObj(v) || (Object.keys(v).length === 0 && prefix.length > 0)) return [prefix];
+  return Object.entries(v).flatMap(([k, x]) => leafPaths(x, [...prefix, k]));
+}
+const at = (v: Json | undefined, path: string[]): Json | undefined => path.reduce<Json | undefined>((o, k) => (isObj(o) ? o[k] : undefined), v);
+const isPrefix = (p: string[], q: string[]) => p.length <= q.length && p.every((k, i) => q[i] === k);
+const show = (p: string[]) => p.map((k) => `["${k}"]`).join('');
+
+/** The code's paths and the example's paths must cover each other (a code path may stop at an object it assigns whole). */
+function samePaths(what: string, code: string[][], example: Json | undefined, problems: string[]): void {
+  const ex = example === undefined ? [] : leafPaths(example);
+  for (const p of code) if (!ex.some((q) => isPrefix(p, q))) problems.push(`${what}: the code writes ${show(p)}, which the example lacks`);
+  for (const q of ex) if (!code.some((p) => isPrefix(p, q))) problems.push(`${what}: the example has ${show(q)}, which the code does not write`);
+}
+
+function checkLiterals(what: string, w: { path: string[]; literal?: Json }[], example: Json | undefined, problems: string[]): void {
+  for (const { path, literal } of w) {
+    if (literal !== undefined && at(example, path) !== literal) problems.push(`${what}: the code sets ${show(path)} = ${JSON.stringify(literal)}, the example has ${JSON.stringify(at(example, path))}`);
+  }
+}
+
+/** All problems found in the sketch's source; empty means it speaks the protocol. */
+function checkSketch(src: string): string[] {
+  const problems: string[] = [];
+  const marks = extractMarkers(src, problems);
+  const one = (type: Marker['type'], name: string) => {
+    const found = marks.filter((m) => m.type === type && m.name === name);
+    if (found.length !== 1) problems.push(`expected one "fieldlink:${type} ${name}" marker, found ${found.length}`);
+    return found[0];
+  };
+  const snprintf = (m: Marker | undefined) => {
+    const x = m && /snprintf\(\s*(\w+)\s*,\s*sizeof\s*\(?\s*\1\s*\)?\s*,\s*"((?:[^"\\]|\\.)*)"/.exec(m.body);
+    if (m && !x) problems.push(`line ${m.line + 1}: expected snprintf(var, sizeof var, "format", …)`);
+    return x ? { dest: x[1]!, format: x[2]! } : undefined;
+  };
+  const arraySize = (name: string) => Number(new RegExp(`\\bchar\\s+${name}\\[(\\d+)\\]`).exec(src)?.[1] ?? 0);
+  const rawJson = (name: string): Json | undefined => {
+    const m = one('json', name);
+    const lit = m && /R"(\w*)\((.*)\)\1"/.exec(m.body);
+    if (m && !lit) { problems.push(`json ${name}: expected a raw string literal R"json(…)json" on line ${m.line + 1}`); return undefined; }
+    try { return lit ? (JSON.parse(lit[2]!) as Json) : undefined; } catch { problems.push(`json ${name}: not JSON`); return undefined; }
+  };
+
+  // device id
+  const idFmt = snprintf(one('format', 'device-id'));
+  const id = idFmt ? cFormat(idFmt.format, [0xa0b1c2d3e4f5n]) : 'esp32-a0b1c2d3e4f5';
+  if (!isDeviceId(id)) problems.push(`device id "${id}" is not a valid id (docs/protocol.md: 1-64 of letters, digits, . _ : -)`);
+  const idSize = arraySize('deviceId');
+  if (idSize < 65) problems.push(`char deviceId[${idSize}] cannot hold a 64-character id`);
+  const configured = /const char\*\s*DEVICE_ID\s*=\s*"([^"]*)"/.exec(src)?.[1];
+  if (configured === undefined) problems.push('no const char* DEVICE_ID = "…" setting');
+  else if (configured !== '' && !isDeviceId(configured)) problems.push(`DEVICE_ID "${configured}" is not a valid device id`);
+
+  // meta and will
+  const meta = rawJson('meta');
+  const metrics = isObj(meta) && isObj(meta.metrics) ? Object.keys(meta.metrics).sort() : [];
+  const methods = isObj(meta) && isObj(meta.methods) ? meta.methods : {};
+  if (!isObj(meta) || typeof meta.model !== 'string' || typeof meta.firmware !== 'string') problems.push('meta needs string model and firmware');
+  for (const [name, spec] of Object.entries(methods)) {
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) problems.push(`meta.methods: bad method name "${name}"`);
+    const params = isObj(spec) && isObj(spec.params) ? spec.params : {};
+    for (const [p, ps] of Object.entries(params)) {
+      if (!isObj(ps) || !['number', 'integer', 'string', 'boolean'].includes(ps.type as string)) problems.push(`meta.methods.${name}.params.${p}: type must be number, integer, string or boolean`);
+    }
+  }
+  for (const m of ['identify', 'set_interval']) if (!(m in methods)) problems.push(`meta.methods lacks ${m}`);
+  const will = rawJson('will');
+  if (!isObj(will) || will.online !== false || typeof will.ts !== 'number' || will.reason !== 'will') problems.push(`will must be {"online":false,"ts":…,"reason":"will"}: ${JSON.stringify(will)}`);
+
+  // topics: each marked format, filled with the id, is the convention's topic; buffers hold the longest
+  const longId = 'x'.repeat(64);
+  const topics: Record<string, string> = {};
+  const expectKind = { telemetry: 'telemetry', status: 'status', meta: 'meta' } as const;
+  for (const [name, kind] of Object.entries(expectKind)) {
+    const t = snprintf(one('topic', name));
+    if (!t) continue;
+    topics[t.dest] = name;
+    const parsed = parseDeviceTopic(cFormat(t.format, [id]));
+    if (parsed?.kind !== kind || parsed.device !== id) problems.push(`topic ${name}: "${t.format}" gives ${cFormat(t.format, [id])}, not devices/{id}/${kind}`);
+    if (cFormat(t.format, [longId]).length + 1 > arraySize(t.dest)) problems.push(`char ${t.dest}[${arraySize(t.dest)}] is too small for a 64-character id`);
+  }
+  const cmd = snprintf(one('topic', 'commands'));
+  if (cmd) {
+    topics[cmd.dest] = 'commands';
+    const filter = cFormat(cmd.format, [id]);
+    if (filterProblem(filter)) problems.push(`commands filter "${filter}": ${filterProblem(filter)}`);
+    else {
+      for (const m of Object.keys(methods)) if (!topicMatches(filter, deviceTopic.cmd(id, m))) problems.push(`commands filter "${filter}" misses ${deviceTopic.cmd(id, m)}`);
+      for (const t of [deviceTopic.cmdResponse(id, 'identify'), deviceTopic.telemetry(id), deviceTopic.cmd('other', 'identify')]) {
+        if (topicMatches(filter, t)) problems.push(`commands filter "${filter}" also matches ${t}`);
+      }
+    }
+    if (cFormat(cmd.format, [longId]).length + 1 > arraySize(cmd.dest)) problems.push(`char ${cmd.dest}[${arraySize(cmd.dest)}] is too small for a 64-character id`);
+  }
+  const res = snprintf(one('topic', 'response'));
+  if (res) {
+    topics[res.dest] = 'response';
+    for (const m of Object.keys(methods)) {
+      const t = cFormat(res.format, [deviceTopic.cmd(id, m)]);
+      if (t !== deviceTopic.cmdResponse(id, m)) problems.push(`response topic for ${m}: "${res.format}" gives ${t}, not ${deviceTopic.cmdResponse(id, m)}`);
+    }
+    if (cFormat(res.format, [deviceTopic.cmd(longId, 'm'.repeat(64))]).length + 1 > arraySize(res.dest)) problems.push(`char ${res.dest}[${arraySize(res.dest)}] is too small for the longest response topic`);
+  }
+  // no unmarked topic escapes these checks
+  const code = src.split('\n').filter((l) => !/^\s*\/\//.test(l)).join('\n');
+  const marked = new Set(marks.filter((m) => m.type === 'topic').map((m) => snprintf(m)?.format));
+  for (const lit of code.matchAll(/"((?:[^"\\]|\\.)*devices\/(?:[^"\\]|\\.)*)"/g)) if (!marked.has(lit[1])) problems.push(`unmarked topic literal "${lit[1]}"`);
+
+  // publish calls: the right retained flag per topic, the will on the status topic
+  const retained: Record<string, boolean> = {};
+  for (const m of code.matchAll(/(?:publishJson|mqtt\.publish)\(\s*(\w+)\s*,[^;]*?,\s*(true|false)\s*\)\s*;/g)) {
+    const name = topics[m[1]!];
+    if (name) retained[name] = m[2] === 'true';
+  }
+  const expectRetained: Record<string, boolean> = { telemetry: false, status: true, meta: true, response: false };
+  for (const [name, r] of Object.entries(expectRetained)) if (retained[name] !== r) problems.push(`publish on the ${name} topic must have retained=${r} (found ${retained[name]})`);
+  const statusVar = Object.keys(topics).find((k) => topics[k] === 'status');
+  const metaVar = Object.keys(topics).find((k) => topics[k] === 'meta');
+  if (!new RegExp(`mqtt\\.connect\\(\\s*deviceId\\s*,\\s*${statusVar}\\s*,\\s*1\\s*,\\s*true\\s*,\\s*WILL_PAYLOAD\\s*\\)`).test(code)) problems.push('mqtt.connect must register WILL_PAYLOAD as a retained QoS 1 will on the status topic');
+  if (!new RegExp(`mqtt\\.publish\\(\\s*${metaVar}\\s*,\\s*META_JSON\\s*,\\s*true\\s*\\)`).test(code)) problems.push('META_JSON must be published retained on the meta topic');
+  if (!new RegExp(`mqtt\\.subscribe\\(\\s*${Object.keys(topics).find((k) => topics[k] === 'commands')}\\s*,\\s*1\\s*\\)`).test(code)) problems.push('the commands filter must be subscribed (QoS 1)');
+
+  // frames
+  const frame = (name: string) => one('frame', name);
+  const tel = frame('telemetry');
+  if (tel) {
+    samePaths('telemetry', writes(tel.body, 'doc').map((w) => w.path), tel.example, problems);
+    if (!isObj(tel.example) || !Object.values(tel.example).every((v) => typeof v === 'number' && Number.isFinite(v))) problems.push('telemetry: must be an object of numbers');
+    const fields = isObj(tel.example) ? Object.keys(tel.example).filter((k) => k !== 'ts').sort() : [];
+    if (JSON.stringify(fields) !== JSON.stringify(metrics)) problems.push(`telemetry fields ${fields.join(',')} differ from meta.metrics ${metrics.join(',')}`);
+    for (const f of ['lux', 'white', 'als']) if (!fields.includes(f)) problems.push(`telemetry lacks ${f}`);
+  }
+  const st = frame('status');
+  if (st) {
+    const w = writes(st.body, 'doc');
+    samePaths('status', w.map((x) => x.path), st.example, problems);
+    checkLiterals('status', w, st.example, problems);
+    if (!isObj(st.example) || st.example.online !== true || Object.keys(st.example).some((k) => !['online', 'ts', 'reason'].includes(k))) problems.push('status birth must be {"online":true,"ts"?:…}');
+  }
+  const req = frame('request');
+  if (req) {
+    if (!isObj(req.example) || typeof req.example.id !== 'string' || !isObj(req.example.params)) problems.push('request example must be {"id":"…","params":{…}} as the hub sends it');
+    const ex = req.example === undefined ? [] : leafPaths(req.example);
+    for (const p of uses(req.body, 'req')) if (!ex.some((q) => isPrefix(p, q))) problems.push(`request: the code reads ${show(p)}, which a hub request does not have`);
+    if (!uses(req.body, 'req').some((p) => p.join() === 'id')) problems.push('request: the code must read req["id"] to answer');
+  }
+  for (const [name, ok] of [['response-ok', true], ['response-error', false]] as const) {
+    const r = frame(name);
+    if (!r) continue;
+    const w = writes(r.body, 'res');
+    samePaths(name, w.map((x) => x.path), r.example, problems);
+    checkLiterals(name, w, r.example, problems);
+    const e = r.example;
+    if (!isObj(e) || typeof e.id !== 'string' || e.ok !== ok) problems.push(`${name}: must be {"id":"…","ok":${ok},…}`);
+    else if (ok && (!('result' in e) || 'error' in e)) problems.push(`${name}: needs result and no error`);
+    else if (!ok && (!isObj(e.error) || typeof e.error.message !== 'string' || 'result' in e)) problems.push(`${name}: needs error.message and no result`);
+  }
+  // commands: dispatch, params and results agree with meta
+  const dispatched = [...code.matchAll(/strcmp\(\s*method\s*,\s*"([^"]*)"\s*\)\s*==\s*0/g)].map((m) => m[1]!).sort();
+  if (JSON.stringify(dispatched) !== JSON.stringify(Object.keys(methods).sort())) problems.push(`the sketch handles ${dispatched.join(',')} but meta.methods lists ${Object.keys(methods).sort().join(',')}`);
+  for (const m of dispatched) {
+    const r = frame(`result:${m}`);
+    if (r) {
+      const w = writes(r.body, 'result');
+      samePaths(`result:${m}`, w.map((x) => x.path), r.example, problems);
+      checkLiterals(`result:${m}`, w, r.example, problems);
+    }
+    const spec = isObj(methods[m]) && isObj(methods[m].params) ? methods[m].params : {};
+    const p = marks.find((x) => x.type === 'frame' && x.name === `params:${m}`);
+    if (Object.keys(spec).length && !p) problems.push(`params:${m}: no marked frame for the params meta declares`);
+    if (p) {
+      for (const path of uses(p.body, 'params')) if (!(path[0]! in spec)) problems.push(`params:${m}: the code reads params${show(path)}, meta declares ${Object.keys(spec).join(',')}`);
+      for (const [k, ps] of Object.entries(spec)) {
+        const v = isObj(p.example) ? p.example[k] : undefined;
+        if (isObj(ps) && ps.type === 'integer' && !(typeof v === 'number' && Number.isInteger(v) && v >= Number(ps.min ?? -Infinity) && v <= Number(ps.max ?? Infinity))) problems.push(`params:${m}: example ${k}=${JSON.stringify(v)} does not fit its meta spec`);
+      }
+    }
+  }
+  return problems;
+}
+
+test('arduino: the sketch builds the topics and frames of the device protocol', () => {
+  assert.deepEqual(checkSketch(readFileSync(SKETCH_PATH, 'utf8')), []);
+});
+
+test('arduino: the extraction is not a tautology: drifted sketches fail', () => {
+  const src = readFileSync(SKETCH_PATH, 'utf8');
+  const drifts: [string, string | RegExp, string][] = [
+    ['telemetry topic', '"devices/%s/telemetry"', '"device/%s/telemetry"'],
+    ['telemetry field', 'doc["lux"] = lux;', 'doc["lx"] = lux;'],
+    ['extra telemetry field', 'doc["als"] = als;', 'doc["als"] = als;\n  doc["gain"] = 2;'],
+    ['status field', 'doc["online"] = true;', 'doc["up"] = true;'],
+    ['status value', 'doc["online"] = true;', 'doc["online"] = false;'],
+    ['command filter', '"devices/%s/cmd/+"', '"devices/%s/cmd/#"'],
+    ['response topic', '"%s/res"', '"%s/response"'],
+    ['response id', 'res["id"] = reqId;', 'res["requestId"] = reqId;'],
+    ['error message field', 'res["error"]["message"] = error;', 'res["error"]["msg"] = error;'],
+    ['request field', 'req["id"]', 'req["requestId"]'],
+    ['result field', 'result["intervalMs"] = intervalMs;', 'result["interval"] = intervalMs;'],
+    ['params field', 'params["ms"].is<unsigned long>()', 'params["millis"].is<unsigned long>()'],
+    ['handled method', 'strcmp(method, "identify")', 'strcmp(method, "blink")'],
+    ['will payload', 'R"json({"online":false', 'R"json({"online":true'],
+    ['will not retained', 'topicStatus, 1, true, WILL_PAYLOAD', 'topicStatus, 1, false, WILL_PAYLOAD'],
+    ['birth not retained', 'publishJson(topicStatus, doc, true)', 'publishJson(topicStatus, doc, false)'],
+    ['device id format', '"esp32-%012llx"', '"esp32/%012llx"'],
+    ['topic buffer', 'char topicTelemetry[96];', 'char topicTelemetry[40];'],
+    ['unmarked topic', 'void publishBirth() {', 'void publishBirth() {\n  mqtt.publish("devices/x/events", "{}");'],
+    ['marker removed', /\n\s*\/\/ fieldlink:topic status\n/, '\n'],
+  ];
+  for (const [what, from, to] of drifts) {
+    const drifted = src.replace(from, to);
+    assert.notEqual(drifted, src, `${what}: the drift text no longer occurs in the sketch; update this test`);
+    assert.notDeepEqual(checkSketch(drifted), [], `${what}: a drifted sketch passed the checks`);
   }
 });
