@@ -1,0 +1,64 @@
+/**
+ * A minimal observable value and its Preact hook. Writers may set many times per
+ * frame (200 telemetry messages a second): listeners are called at most once per
+ * animation frame, with the latest value, so views re-render at display rate at most.
+ */
+import { useEffect, useState } from 'preact/hooks';
+
+export class Store<T> {
+  private readonly listeners = new Set<(v: T) => void>();
+  private scheduled = false;
+
+  constructor(private value: T) {}
+
+  get(): T {
+    return this.value;
+  }
+
+  set(v: T): void {
+    this.value = v;
+    this.changed();
+  }
+
+  update(fn: (v: T) => T): void {
+    this.set(fn(this.value));
+  }
+
+  /** Notify listeners on the next frame (coalesced). Call after mutating the value in place. */
+  changed(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    schedule(() => {
+      this.scheduled = false;
+      for (const fn of this.listeners) fn(this.value);
+    });
+  }
+
+  subscribe(fn: (v: T) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+}
+
+/** rAF where there is a page to paint; a timer otherwise (hidden tabs still converge). */
+export function schedule(fn: () => void): void {
+  if (typeof document !== 'undefined' && document.visibilityState === 'visible' && typeof requestAnimationFrame === 'function') requestAnimationFrame(fn);
+  else setTimeout(fn, 100);
+}
+
+/** Re-render when the store notifies; `version` forces a new render for in-place mutations. */
+export function useStore<T>(s: Store<T>): T {
+  const [, setTick] = useState(0);
+  useEffect(() => s.subscribe(() => setTick((n) => n + 1)), [s]);
+  return s.get();
+}
+
+/** The current time, refreshed every `ms` (relative times tick without data). */
+export function useNow(ms = 1000): number {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), ms);
+    return () => clearInterval(t);
+  }, [ms]);
+  return now;
+}
