@@ -9,7 +9,12 @@
  * Group commit: the bus handler only queues (bus contract 5: handlers must not
  * block). A writer takes up to `batchMaxPoints` per `store.append`, starting
  * `batchMs` after the first point when idle, immediately when a batch is full or
- * the previous write finishes with points waiting.
+ * a write finishes with points waiting. Up to `maxInFlight` appends (default 8)
+ * are pending at once, so a store that commits queued batches together (the
+ * SQLite writer thread does) gets large transactions while this thread keeps
+ * taking messages. Batches are handed to the store in arrival order; while a
+ * write is failing no new one starts, so at most the ones already in flight can
+ * overtake a retried batch.
  *
  * Full-queue policy: the queue (including the batch being written) holds at most
  * `queueMaxPoints`; a message that does not fit is dropped whole, its points
@@ -26,6 +31,8 @@ import type { Point, Store } from '../storage/types.js';
 export interface IngestOptions {
   batchMs?: number;
   batchMaxPoints?: number;
+  /** Appends pending at once (default 8). 1 restores strictly one write at a time. */
+  maxInFlight?: number;
   queueMaxPoints?: number;
   maxPastMs?: number;
   maxFutureMs?: number;
@@ -93,20 +100,25 @@ export function telemetryPoints(device: string, payload: Buffer | string, busTs:
 /** The bounded queue and its writer; exported so its policy is testable without a bus. */
 export class IngestQueue {
   private chunks: Point[][] = [];
+  /** Points in `chunks` (accepted, not yet handed to a write). */
+  private waiting = 0;
   private timer: NodeJS.Timeout | undefined;
-  private writing: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly wakers = new Set<() => void>();
+  private failing = 0;
   private closing = false;
   private abandoned = false;
   private readonly s: IngestStats = { queued: 0, written: 0, dropped: 0, rejected: 0, batches: 0, retries: 0, lastError: null };
   private readonly batchMs: number;
   private readonly batchMax: number;
   private readonly queueMax: number;
+  private readonly maxInFlight: number;
 
   constructor(private readonly store: Store, private readonly opts: IngestOptions = {}) {
     this.batchMs = opts.batchMs ?? 50;
     this.batchMax = Math.max(1, opts.batchMaxPoints ?? 5000);
     this.queueMax = Math.max(1, opts.queueMaxPoints ?? 100_000);
+    this.maxInFlight = Math.max(1, opts.maxInFlight ?? 8);
   }
 
   stats(): IngestStats {
@@ -125,20 +137,25 @@ export class IngestQueue {
       return false;
     }
     this.chunks.push(points);
+    this.waiting += points.length;
     this.s.queued += points.length;
-    if (this.s.queued >= this.batchMax) this.kick();
-    else if (!this.timer && !this.writing) this.timer = setTimeout(() => this.kick(), this.batchMs);
+    if (this.waiting >= this.batchMax) this.kick();
+    else if (!this.timer && this.inFlight.size === 0) this.timer = setTimeout(() => this.kick(), this.batchMs);
     return true;
   }
 
+  /** Start writes while there are points, free slots and no failing write. */
   private kick(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    this.writing ??= this.drain().finally(() => {
-      this.writing = undefined;
-      // Points pushed between the loop's last check and here saw a writer and set no timer.
-      if (this.chunks.length > 0 && !this.abandoned) this.kick();
-    });
+    while (this.waiting > 0 && !this.abandoned && this.failing === 0 && this.inFlight.size < this.maxInFlight) {
+      const w: Promise<void> = this.write(this.take()).finally(() => {
+        this.inFlight.delete(w);
+        // Points pushed while this write ran saw a writer busy and set no timer.
+        if (this.waiting > 0 && !this.abandoned) this.kick();
+      });
+      this.inFlight.add(w);
+    }
   }
 
   private take(): Point[] {
@@ -150,46 +167,49 @@ export class IngestQueue {
       if (n === c.length) this.chunks.shift();
       else this.chunks[0] = c.slice(n);
     }
+    this.waiting -= batch.length;
     return batch;
   }
 
-  private async drain(): Promise<void> {
-    while (this.chunks.length > 0 && !this.abandoned) await this.write(this.take());
-  }
-
   private async write(batch: Point[]): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.store.append(batch);
-        if (this.abandoned) return; // already counted as dropped by stop()
-        this.s.written += batch.length;
-        this.s.batches++;
-        this.s.queued -= batch.length;
-        return;
-      } catch (err) {
-        this.s.lastError = err instanceof Error ? err.message : String(err);
-        this.opts.onError?.(err);
-        if (this.abandoned) return;
-        if (err instanceof RangeError) { // retrying an invalid batch cannot succeed
-          this.s.dropped += batch.length;
+    let failed = false;
+    try {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await this.store.append(batch);
+          if (this.abandoned) return; // already counted as dropped by stop()
+          this.s.written += batch.length;
+          this.s.batches++;
           this.s.queued -= batch.length;
           return;
+        } catch (err) {
+          this.s.lastError = err instanceof Error ? err.message : String(err);
+          this.opts.onError?.(err);
+          if (this.abandoned) return;
+          if (err instanceof RangeError) { // retrying an invalid batch cannot succeed
+            this.s.dropped += batch.length;
+            this.s.queued -= batch.length;
+            return;
+          }
+          if (!failed) { failed = true; this.failing++; }
+          this.s.retries++;
+          const delay = Math.min((this.opts.retryBaseMs ?? 100) * 2 ** attempt, this.opts.retryMaxMs ?? 5000);
+          await new Promise<void>((resolve) => {
+            const wake = () => { clearTimeout(t); this.wakers.delete(wake); resolve(); };
+            const t = setTimeout(wake, delay);
+            this.wakers.add(wake);
+          });
         }
-        this.s.retries++;
-        const delay = Math.min((this.opts.retryBaseMs ?? 100) * 2 ** attempt, this.opts.retryMaxMs ?? 5000);
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, delay);
-          this.wake = () => { clearTimeout(t); resolve(); };
-        });
-        this.wake = undefined;
       }
+    } finally {
+      if (failed) this.failing--;
     }
   }
 
   async flush(): Promise<void> {
     while (this.s.queued > 0 && !this.abandoned) {
       this.kick();
-      await this.writing;
+      await Promise.all(this.inFlight);
     }
   }
 
@@ -202,11 +222,12 @@ export class IngestQueue {
     clearTimeout(timer);
     if (done === 'timeout') {
       this.abandoned = true;
-      this.wake?.();
+      for (const wake of [...this.wakers]) wake();
       this.s.dropped += this.s.queued;
       this.s.lastError = `stopped with ${this.s.queued} points unwritten: ${this.s.lastError ?? 'store too slow'}`;
       this.s.queued = 0;
       this.chunks = [];
+      this.waiting = 0;
     }
   }
 }
