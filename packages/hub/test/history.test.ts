@@ -123,6 +123,43 @@ describe('runHistory (SQLite)', () => {
   });
 });
 
+describe('runHistory after retention pruned raw points (rollups remain)', () => {
+  let dir: string;
+  let store: Store;
+  const D = 24 * H;
+  const OLD = NOW - 40 * D; // hour-aligned, as NOW is
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'fl-history-pruned-'));
+    store = await openStore({ dataDir: dir });
+    // A point every 5 min for 48 h, then raw pruned: only rollups answer for that range.
+    await store.append(Array.from({ length: 576 }, (_, i) => ({ device: 'd', metric: 'm', ts: OLD + i * 300_000, value: i })));
+    assert.equal(await store.prune(NOW - 30 * D), 576);
+  });
+  after(async () => {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('answers a range that would fit raw with hourly buckets from rollups, not an empty list', async () => {
+    const r = await runHistory(store, ok({ device: 'd', metric: 'm', from: OLD, to: OLD + 10 * H - 1 }));
+    assert.ok('buckets' in r, JSON.stringify(r));
+    assert.equal(r.bucketMs, H);
+    assert.deepEqual(r.buckets.map((b) => [b.ts, b.count]), Array.from({ length: 10 }, (_, i) => [OLD + i * H, 12]));
+  });
+
+  it('answers with hour-multiple buckets where auto would pick sub-hour ones (read from raw)', async () => {
+    assert.equal(pickBucket(OLD, OLD + 2 * H - 1, 10), 30 * 60_000);
+    const r = await runHistory(store, ok({ device: 'd', metric: 'm', from: OLD, to: OLD + 2 * H - 1, limit: 10 }));
+    assert.ok('buckets' in r);
+    assert.equal(r.bucketMs, H);
+    assert.deepEqual(r.buckets.map((b) => b.count), [12, 12]);
+    const wide = await runHistory(store, ok({ device: 'd', metric: 'm', from: OLD, to: OLD + 48 * H - 1, limit: 20 }));
+    assert.ok('buckets' in wide);
+    assert.equal(wide.bucketMs, 3 * H); // already a multiple of an hour: unchanged
+    assert.equal(wide.buckets.reduce((a, b) => a + b.count, 0), 576);
+  });
+});
+
 describe('HTTP /api/v1', () => {
   let dir: string;
   let store: Store;

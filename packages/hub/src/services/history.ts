@@ -13,6 +13,7 @@
 import { isDeviceId } from '@fieldlink/protocol';
 import type { CodeName } from '@fieldlink/protocol';
 import type { Bucket, HistoryQuery, RawPoint, Store } from '../storage/types.js';
+import { ROLLUP_MS } from '../storage/types.js';
 
 const S = 1000, M = 60 * S, H = 60 * M, D = 24 * H;
 export const NICE_BUCKETS_MS: readonly number[] = [S, 2 * S, 5 * S, 10 * S, 30 * S, M, 5 * M, 10 * M, 30 * M, H, 3 * H, 6 * H, 12 * H, D, 7 * D];
@@ -106,11 +107,30 @@ export function pickBucket(from: number, to: number, limit: number): number {
   return k * week;
 }
 
+/**
+ * Auto bucket decides on `store.count`, which counts whole hours from rollups. When
+ * retention has pruned raw points but kept rollups, the raw answer (or sub-hour
+ * buckets, which read raw) would come back short or empty: then answer from
+ * rollups, with the smallest nice bucket that is a multiple of an hour.
+ */
 export async function runHistory(store: Store, q: HistoryQuery): Promise<HistoryResult> {
   const base = { device: q.device, metric: q.metric, from: q.from, to: q.to };
   if (q.bucketMs !== undefined) return { ...base, bucketMs: q.bucketMs, buckets: await store.buckets({ ...q, bucketMs: q.bucketMs }) };
   const n = await store.count(q);
-  if (n <= q.limit) return { ...base, bucketMs: null, points: await store.raw(q) };
-  const bucketMs = pickBucket(q.from, q.to, q.limit);
+  if (n <= q.limit) {
+    const points = await store.raw(q);
+    if (points.length >= n) return { ...base, bucketMs: null, points };
+  } else {
+    const bucketMs = pickBucket(q.from, q.to, q.limit);
+    const buckets = await store.buckets({ ...q, bucketMs });
+    if (bucketMs % ROLLUP_MS === 0 || buckets.reduce((a, b) => a + b.count, 0) >= n) return { ...base, bucketMs, buckets };
+  }
+  const bucketMs = hourBucket(q.from, q.to, q.limit);
   return { ...base, bucketMs, buckets: await store.buckets({ ...q, bucketMs }) };
+}
+
+/** Smallest nice width that is a multiple of the rollup hour and gives at most `limit` buckets. */
+export function hourBucket(from: number, to: number, limit: number): number {
+  const b = pickBucket(from, to, limit);
+  return b % ROLLUP_MS === 0 ? b : NICE_BUCKETS_MS.find((x) => x % ROLLUP_MS === 0 && x >= b)!;
 }
