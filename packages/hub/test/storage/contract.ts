@@ -69,6 +69,25 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
       assert.deepEqual(b, { ts: T0, min: 1, max: 1, avg: 1, count: 1, last: 1 });
     }));
 
+    it('keeps the first of duplicates inside one batch, whatever order the store inserts in', withStore(async (s) => {
+      await s.append([{ device: 'd', metric: 'b', ts: T0 + 9, value: 1 }, { device: 'd', metric: 'a', ts: T0 + 5, value: 7 },
+        { device: 'd', metric: 'b', ts: T0 + 1, value: 2 }, { device: 'd', metric: 'a', ts: T0 + 5, value: 8 }]);
+      assert.deepEqual(await s.raw({ device: 'd', metric: 'a', from: T0, to: T0 + H, limit: 10 }), [{ ts: T0 + 5, value: 7 }]);
+      assert.deepEqual(await s.raw({ device: 'd', metric: 'b', from: T0, to: T0 + H, limit: 10 }), [{ ts: T0 + 1, value: 2 }, { ts: T0 + 9, value: 1 }]);
+      const [b] = await s.buckets({ device: 'd', metric: 'a', from: T0, to: T0 + H - 1, limit: 10, bucketMs: H });
+      assert.deepEqual(b, { ts: T0, min: 7, max: 7, avg: 7, count: 1, last: 7 });
+    }));
+
+    it('takes concurrent batches that create the same new series and repeat points', withStore(async (s) => {
+      const batch = (k: number) => Array.from({ length: 300 }, (_, i) => ({ device: `c${i % 3}`, metric: `m${i % 5}`, ts: T0 + (i + k * 100) * 1000, value: i }));
+      await Promise.all(Array.from({ length: 12 }, (_, k) => s.append(batch(k % 6)))); // every batch twice
+      let total = 0;
+      for (let d = 0; d < 3; d++) for (let m = 0; m < 5; m++) total += await s.count({ device: `c${d}`, metric: `m${m}`, from: 0, to: T0 + 10 * H });
+      const distinct = new Set(Array.from({ length: 6 }, (_, k) => batch(k).map((p) => `${p.device}/${p.metric}/${p.ts}`)).flat());
+      assert.equal(total, distinct.size);
+      assert.deepEqual(await s.metrics('c0'), ['m0', 'm1', 'm2', 'm3', 'm4']);
+    }));
+
     it('rejects a batch with an invalid point with RangeError and writes nothing of it', withStore(async (s) => {
       const good = { device: 'd', metric: 'm', ts: T0, value: 1 };
       for (const bad of [{ value: NaN }, { value: Infinity }, { ts: -1 }, { ts: 1.5 }, { metric: '' }, { device: 'a\u0000b' }]) {
