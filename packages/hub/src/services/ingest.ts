@@ -144,18 +144,33 @@ export class IngestQueue {
     return true;
   }
 
-  /** Start writes while there are points, free slots and no failing write. */
+  /**
+   * Start writes while there are points, free slots and no failing write: one per
+   * macrotask. Completions arrive together (the store commits a group at once), and
+   * starting them all in one go would build several batches in one long task.
+   */
   private kick(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    while (this.waiting > 0 && !this.abandoned && this.failing === 0 && this.inFlight.size < this.maxInFlight) {
-      const w: Promise<void> = this.write(this.take()).finally(() => {
-        this.inFlight.delete(w);
-        // Points pushed while this write ran saw a writer busy and set no timer.
-        if (this.waiting > 0 && !this.abandoned) this.kick();
-      });
-      this.inFlight.add(w);
-    }
+    if (this.waiting === 0 || this.abandoned || this.failing > 0 || this.inFlight.size >= this.maxInFlight) return;
+    const w: Promise<void> = this.write(this.take()).finally(() => {
+      this.inFlight.delete(w);
+      // Points pushed while this write ran saw a writer busy and set no timer.
+      if (this.waiting > 0 && !this.abandoned) this.kickSoon();
+    });
+    this.inFlight.add(w);
+    if (this.waiting > 0) this.kickSoon();
+  }
+
+  private kickScheduled = false;
+
+  private kickSoon(): void {
+    if (this.kickScheduled) return;
+    this.kickScheduled = true;
+    setImmediate(() => {
+      this.kickScheduled = false;
+      this.kick();
+    });
   }
 
   private take(): Point[] {
