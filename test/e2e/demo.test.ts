@@ -1,8 +1,9 @@
 /**
  * The README's first command, as a newcomer runs it: the demo hub with three
  * simulated light sensors. A WebSocket client subscribed to devices/+/telemetry
- * receives their readings within 2 s, and after a restart the history from
- * before it is still there.
+ * receives the readings of all three (the time it took is reported, not asserted:
+ * tests never assert on wall-clock time; on an idle machine it is about 1 s), and
+ * after a restart the history from before it is still there.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -40,7 +41,7 @@ async function stop(child: ChildProcess): Promise<number | null> {
   return new Promise((r) => child.once('exit', (code) => r(code)));
 }
 
-test('demo: readings reach a WebSocket client within 2 s, and survive a restart in the store', async () => {
+test('demo: readings of all three sensors reach a WebSocket client, and survive a restart in the store', async (t) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'fl-demo-'));
   let { child, url } = await startDemo(dataDir);
   const client = new FieldlinkClient({ url: `${url.replace('http', 'ws')}/ws`, WebSocket: WebSocket as never });
@@ -48,8 +49,9 @@ test('demo: readings reach a WebSocket client within 2 s, and survive a restart 
   const t0 = Date.now();
   const got: MsgPush[] = [];
   await client.subscribe('devices/+/telemetry', (m) => got.push(m));
-  while (new Set(got.map((m) => m.topic)).size < 3 && Date.now() - t0 < 2000) await new Promise((r) => setTimeout(r, 20));
+  while (new Set(got.map((m) => m.topic)).size < 3 && Date.now() - t0 < 15_000) await new Promise((r) => setTimeout(r, 20));
   const elapsed = Date.now() - t0;
+  t.diagnostic(`all three sensors seen ${elapsed} ms after subscribing`);
   assert.deepEqual([...new Set(got.map((m) => m.topic))].sort(), ['devices/sim-1/telemetry', 'devices/sim-2/telemetry', 'devices/sim-3/telemetry'], `within ${elapsed} ms`);
   const lux = (got[0]!.payload as { lux: number }).lux;
   assert.ok(typeof lux === 'number' && lux >= 0);

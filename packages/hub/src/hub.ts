@@ -1,90 +1,82 @@
 /**
- * The hub process: one HTTP server (dashboard, HTTP API, WebSocket doors routed
- * by path), the MQTT TCP listener, the bus and the services. `startHub` resolves
- * once every listener is bound; `stop` is the graceful shutdown of design.md:
- * stop accepting, tell WebSocket clients (1001), flush the store, close.
+ * The hub process: one HTTP(S) server (dashboard, HTTP API, WebSocket doors
+ * routed by path), the MQTT TCP and TLS listeners, the bus, security and the
+ * services. `startHub` resolves once every listener is bound; `stop` is the
+ * graceful shutdown of design.md: stop accepting, tell WebSocket clients (1001),
+ * flush the store, close.
  */
-import http from 'node:http';
 import type net from 'node:net';
-import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
+import type tls from 'node:tls';
 import { CloseCodes, PROTOCOL_VERSION } from '@fieldlink/protocol';
 import { createBus, type EmbeddedBus } from './bus/index.js';
-import { openStore, startRetention, type Store } from './storage/index.js';
+import { openIdentities, openStore, startRetention, type ClosableIdentityStore, type Store } from './storage/index.js';
 import type { HubConfig } from './config/options.js';
-import { ConfigError } from './config/schema.js';
 import { createLogger, type Logger } from './log.js';
+import { anonymousRole, createSecurity, isLoopback, type Security } from './auth/index.js';
 import { startRegistry, type Registry } from './services/registry.js';
-import { startCommands, type Commands } from './services/commands.js';
+import { startCommands } from './services/commands.js';
+import { startServices } from './services/index.js';
 import { Fanout } from './transports/browser/fanout.js';
 import { createBrowserDoor } from './transports/browser/door.js';
 import { createDeviceDoor } from './transports/device/door.js';
-import { createMqttTcpServer, createMqttWsHandler } from './transports/mqtt.js';
+import { createMqttTcpServer, createMqttTlsServer, createMqttWsHandler } from './transports/mqtt.js';
+import { installMqttSecurity } from './transports/mqtt-security.js';
 import { createHttpHandler } from './http/routes.js';
-import { startServices, type Services } from './services/index.js';
+import { createHttpServer, listen } from './http/server.js';
+import { hubMetrics } from './hub-metrics.js';
+import { loadTls } from './tls.js';
 import { VERSION } from './version.js';
 
 export interface Hub {
   readonly httpPort: number;
   /** The bound MQTT/TCP port, or -1 when MQTT over TCP is disabled (--mqtt-port 0). */
   readonly mqttPort: number;
+  /** The bound MQTTS port, or -1 without TLS. */
+  readonly mqttsPort: number;
   readonly url: string;
   readonly bus: EmbeddedBus;
   readonly store: Store | undefined;
   readonly registry: Registry;
+  readonly security: Security;
   readonly log: Logger;
+  /** Re-read the TLS files (SIGHUP). */
+  reloadTls(): void;
   stop(): Promise<void>;
 }
 
-type Upgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void;
-
-function listen(server: net.Server | http.Server, port: number, host: string, option: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EADDRINUSE') reject(new ConfigError(`port ${port} on ${host} is already in use: choose another with ${option}`));
-      else if (err.code === 'EACCES') reject(new ConfigError(`no permission to listen on ${host}:${port}: choose a port above 1023 with ${option}`));
-      else if (err.code === 'EADDRNOTAVAIL') reject(new ConfigError(`address ${host} is not available on this machine (--host)`));
-      else reject(err);
-    };
-    server.once('error', onError);
-    server.listen(port, host, () => {
-      server.off('error', onError);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
-}
-
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
-
 export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.logLevel)): Promise<Hub> {
   const started = Date.now();
-  // Security default (design.md): loopback only unless the operator says otherwise, loudly.
-  const exposed = !LOOPBACK.test(cfg.host);
-  if (exposed && !cfg.allowAnonymous) {
-    throw new ConfigError(`--host ${cfg.host} would expose the hub without authentication: keep --host 127.0.0.1, or add --allow-anonymous if this network is trusted`);
+  const tlsMaterial = loadTls(cfg);
+  const storeOpts = { url: cfg.store === 'sqlite' ? undefined : cfg.store, dataDir: cfg.dataDir };
+  const store = cfg.store === 'none' ? undefined : await openStore(storeOpts);
+  const ids: ClosableIdentityStore | undefined = store ? openIdentities(storeOpts) : undefined;
+  let anon;
+  try {
+    anon = await anonymousRole(cfg, ids);
+  } catch (err) {
+    await ids?.close();
+    await store?.close();
+    throw err;
   }
-  const warnings = exposed ? [`listening on ${cfg.host} with anonymous access: anyone who reaches these ports can read and publish everything`] : [];
+  const warnings = !isLoopback(cfg.host) && anon ? [`listening on ${cfg.host} with anonymous ${anon} access: anyone who reaches these ports can act as ${anon}`] : [];
   for (const w of warnings) log.warn(w);
+  const security = createSecurity(cfg, ids, anon, log);
+
   const bus = await createBus({ kind: 'embedded' });
-  const store = cfg.store === 'none' ? undefined : await openStore({ url: cfg.store === 'sqlite' ? undefined : cfg.store, dataDir: cfg.dataDir });
+  installMqttSecurity(bus.broker, security, log, cfg.tlsClientAuth);
   const registry = await startRegistry(bus, store, (err) => log.warn({ err }, 'registry snapshot failed'));
-  const commands: Commands = await startCommands(bus, registry);
-  const services: Services = await startServices(bus, store, registry, cfg, log);
+  const commands = await startCommands(bus, registry);
+  const services = await startServices(bus, store, registry, security, cfg, log);
   const retention = store ? startRetention(store, { rawDays: cfg.retentionDays, rollupDays: cfg.rollupRetentionDays }) : undefined;
   const fanout = new Fanout(bus, { ringSize: cfg.resumeBuffer, lingerMs: 30_000 });
 
-  const hubInfo = () => ({ hub: 'fieldlink', version: VERSION, protocol: PROTOCOL_VERSION, epoch: fanout.epoch, user: null });
+  const hubInfo = () => ({ hub: 'fieldlink', version: VERSION, protocol: PROTOCOL_VERSION, epoch: fanout.epoch });
   const browser = createBrowserDoor(
-    { bus, fanout, registry, commands, history: services.history, hubInfo, log, defaultCallTimeoutMs: cfg.callTimeoutMs },
+    { bus, fanout, registry, commands, history: services.history, hubInfo, log, defaultCallTimeoutMs: cfg.callTimeoutMs, security },
     { maxFrameBytes: cfg.maxFrameBytes, softLimitBytes: cfg.wsSoftLimitBytes, hardLimitBytes: cfg.wsHardLimitBytes, maxSubscriptions: cfg.maxSubscriptions },
   );
-  const device = createDeviceDoor(bus, log, { maxFrameBytes: cfg.maxFrameBytes });
+  const device = createDeviceDoor(bus, log, { maxFrameBytes: cfg.maxFrameBytes }, security);
   const mqttWs = createMqttWsHandler(bus.broker, cfg.mqttMaxPacketBytes);
-  const upgrades: Record<string, Upgrade> = {
-    '/ws': (req, s, h) => browser.handleUpgrade(req, s, h),
-    '/ws/device': (req, s, h) => device.handleUpgrade(req, s, h),
-    '/mqtt': (req, s, h) => mqttWs.handleUpgrade(req, s, h),
-  };
 
   const health = () => ({
     status: 'ok',
@@ -92,45 +84,58 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
     version: VERSION,
     uptimeSec: Math.round((Date.now() - started) / 1000),
     epoch: fanout.epoch,
-    connections: { browsers: browser.sessions.size, devices: device.connected, mqtt: bus.broker.connectedClients },
+    connections: { browsers: browser.sessions.size, devices: device.connected, mqtt: bus.broker.connectedClients, total: security.connections.count },
     devices: { known: registry.list().length, online: registry.list().filter((d) => d.online).length },
     bus: { kind: bus.kind, browserFilters: fanout.filterCount },
     store: store ? { kind: store.kind, ingest: services.ingestStats?.() } : null,
+    security: { anonymous: anon, tls: Boolean(tlsMaterial) },
   });
-  const server = http.createServer(createHttpHandler({ health, api: services.api, dashboardDir: cfg.dashboardDir, log }));
-  server.on('upgrade', (req, socket, head) => {
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
-    const route = upgrades[path];
-    if (!route) {
-      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      return;
-    }
-    route(req, socket, head);
-  });
-  server.on('clientError', (_err, socket) => socket.destroy());
+  const metrics = hubMetrics({ browser, device, bus, registry, security, ingestStats: services.ingestStats });
+  const handler = createHttpHandler({ health, api: services.api, metrics, security, secureCookies: Boolean(tlsMaterial), dashboardDir: cfg.dashboardDir, log });
+  const server = createHttpServer(
+    handler,
+    {
+      '/ws': (req, s, h) => browser.handleUpgrade(req, s, h),
+      '/ws/device': (req, s, h) => device.handleUpgrade(req, s, h),
+      '/mqtt': (req, s, h) => mqttWs.handleUpgrade(req, s, h),
+    },
+    security,
+    log,
+    tlsMaterial?.options('https'),
+  );
+  const mqttTcp = cfg.mqttPort !== 0 ? createMqttTcpServer(bus.broker, security.connections, cfg.mqttMaxPacketBytes) : undefined;
+  const mqttTls = tlsMaterial && cfg.mqttsPort !== 0 ? createMqttTlsServer(bus.broker, security.connections, cfg.mqttMaxPacketBytes, tlsMaterial.options('mqtts')) : undefined;
 
-  const mqttTcp = cfg.mqttPort !== 0 ? createMqttTcpServer(bus.broker) : undefined;
+  const listeners: net.Server[] = [server];
   let httpPort: number;
   let mqttPort = -1;
+  let mqttsPort = -1;
   try {
     httpPort = await listen(server, cfg.port, cfg.host, '--port');
-    if (mqttTcp) mqttPort = await listen(mqttTcp, Math.max(0, cfg.mqttPort), cfg.host, '--mqtt-port');
+    if (mqttTcp) {
+      listeners.push(mqttTcp);
+      mqttPort = await listen(mqttTcp, Math.max(0, cfg.mqttPort), cfg.host, '--mqtt-port');
+    }
+    if (mqttTls) {
+      listeners.push(mqttTls);
+      mqttsPort = await listen(mqttTls, Math.max(0, cfg.mqttsPort), cfg.host, '--mqtts-port');
+    }
   } catch (err) {
-    server.close();
+    for (const l of listeners) l.close();
     await Promise.allSettled([services.stop(), registry.stop(), commands.stop(), bus.close()]);
+    await ids?.close();
     await store?.close();
     throw err;
   }
   const shownHost = cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host;
-  const url = `http://${shownHost}:${httpPort}`;
-  log.info({ url, mqttPort, store: store?.kind ?? 'none', version: VERSION }, 'hub listening');
+  const url = `${tlsMaterial ? 'https' : 'http'}://${shownHost}:${httpPort}`;
+  log.info({ url, mqttPort, mqttsPort, store: store?.kind ?? 'none', anonymous: anon, version: VERSION }, 'hub listening');
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       log.info('hub stopping');
-      server.close();
-      mqttTcp?.close();
+      for (const l of listeners) l.close();
       await Promise.allSettled([
         browser.close(CloseCodes.GOING_AWAY.code, 'hub shutting down'),
         device.close(CloseCodes.GOING_AWAY.code, 'hub shutting down'),
@@ -142,10 +147,16 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
       await registry.stop();
       await services.stop();
       await bus.close();
+      await ids?.close();
       await store?.close();
       server.closeAllConnections();
       log.info('hub stopped');
     })());
 
-  return { httpPort, mqttPort, url, bus, store, registry, log, stop };
+  const reloadTls = () => {
+    if (!tlsMaterial) return;
+    tlsMaterial.reload({ https: server as unknown as tls.Server, ...(mqttTls ? { mqtts: mqttTls } : {}) });
+    log.info('TLS certificates reloaded');
+  };
+  return { httpPort, mqttPort, mqttsPort, url, bus, store, registry, security, log, reloadTls, stop };
 }

@@ -100,5 +100,5 @@ test('a non-loopback --host is refused without --allow-anonymous, and warned abo
     until: (out) => out.includes('hub listening'),
   });
   assert.equal(allowed.code, 0);
-  assert.match(allowed.stdout, /anonymous access/);
+  assert.match(allowed.stdout, /anonymous admin access/);
 });

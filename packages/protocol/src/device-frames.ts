@@ -45,6 +45,7 @@ export function parseDeviceFrame(text: string): ParseResult<DeviceFrame> {
     case 'auth':
       if (typeof raw.device !== 'string') return fail('MISSING_FIELD', 'missing field "device"');
       if (!isDeviceId(raw.device)) return fail('INVALID_ID', 'invalid device id');
+      if ((raw.secret !== undefined && typeof raw.secret !== 'string') || (raw.token !== undefined && typeof raw.token !== 'string')) return fail('WRONG_TYPE', '"secret" and "token" must be strings');
       break;
     case 'meta':
       if (!isObj(raw.meta)) return fail(raw.meta === undefined ? 'MISSING_FIELD' : 'WRONG_TYPE', '"meta" must be an object');

@@ -11,7 +11,8 @@ import { filterProblem, topicProblem } from './topics.js';
 
 export const PROTOCOL_VERSION = 1;
 
-export interface AuthRequest { op: 'auth'; id: string; token?: string; device?: string; secret?: string }
+/** Credentials: a `token`, or `user` + `password`. With none, the reply tells who the connection already is (cookie or anonymous). */
+export interface AuthRequest { op: 'auth'; id: string; token?: string; user?: string; password?: string }
 /** `epoch` + `since`: resume after a reconnect from the last `seq` seen in that epoch. */
 export interface SubRequest { op: 'sub'; id: string; filter: string; retained?: boolean; epoch?: string; since?: number }
 export interface UnsubRequest { op: 'unsub'; id: string; filter: string }
@@ -50,7 +51,7 @@ interface OpSpec { required: Record<string, Field>; optional: Record<string, Fie
 
 /** Field table per op: the parser, docs/protocol.md and the client all follow it. */
 export const OPS: Record<Op, OpSpec> = {
-  auth: { required: {}, optional: { token: 'string', device: 'string', secret: 'string' } },
+  auth: { required: {}, optional: { token: 'string', user: 'string', password: 'string' } },
   sub: { required: { filter: 'string' }, optional: { retained: 'boolean', epoch: 'string', since: 'number' } },
   unsub: { required: { filter: 'string' }, optional: {} },
   pub: { required: { topic: 'string', payload: 'any' }, optional: { encoding: 'string', retain: 'boolean', qos: 'number' } },

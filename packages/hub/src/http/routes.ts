@@ -1,18 +1,30 @@
 /**
- * Plain HTTP routes of the hub's one port: /healthz, the HTTP API (/api/v1/*)
- * and the dashboard (/). WebSocket upgrades are routed in hub.ts.
+ * Plain HTTP routes of the hub's one port: /healthz, /metrics, the session
+ * endpoints of the dashboard login, the HTTP API (/api/v1/*) and the dashboard.
+ * WebSocket upgrades are routed in http/server.ts.
+ *
+ * Who is asking: `Authorization: Bearer <token>`, else the session cookie, else
+ * anonymous when allowed. The API answers only what the ACL lets that identity
+ * read; /metrics needs `read` on `#`.
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Registry } from 'prom-client';
 import type { Logger } from '../log.js';
+import type { Identity, Security } from '../auth/index.js';
 import { sendError, sendJson } from './json.js';
 import { createStaticHandler } from './static.js';
+import { handleSession } from './session.js';
 
 export interface HttpDeps {
   health(): unknown;
-  api?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+  /** Builds the API handler for one identity (its device list and history are filtered by the ACL). */
+  api?: (who: Identity) => (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+  metrics: Registry;
+  security: Security;
+  secureCookies: boolean;
   dashboardDir: string;
   log: Logger;
 }
@@ -27,6 +39,15 @@ const FALLBACK = `<!doctype html><meta charset="utf-8"><title>Fieldlink</title>
 <h1>Fieldlink hub</h1><p>The hub is running, but the dashboard has not been built.
 Run <code>npm run build</code> in the repository, or use the WebSocket API at <code>/ws</code>.</p>`;
 
+export async function identify(req: IncomingMessage, sec: Security): Promise<Identity | { code: 'BAD_CREDENTIALS' | 'RATE_LIMITED' | 'UNAUTHENTICATED'; message: string }> {
+  const auth = req.headers.authorization;
+  if (auth?.startsWith('Bearer ')) {
+    const r = await sec.authenticator.authenticate({ token: auth.slice(7).trim() }, req.socket.remoteAddress ?? '?');
+    return r.ok ? r.identity : { code: r.code as 'BAD_CREDENTIALS', message: r.message };
+  }
+  return sec.sessions.fromRequest(req) ?? sec.authenticator.anonymous() ?? { code: 'UNAUTHENTICATED', message: 'log in, or send Authorization: Bearer <token>' };
+}
+
 export function createHttpHandler(deps: HttpDeps) {
   const dir = deps.dashboardDir || bundledDashboardDir();
   const serveStatic = createStaticHandler(dir);
@@ -35,13 +56,23 @@ export function createHttpHandler(deps: HttpDeps) {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     const handle = async () => {
       if (path === '/healthz') return sendJson(res, 200, deps.health());
-      if (path.startsWith('/api/')) {
-        if (deps.api && (await deps.api(req, res))) return;
+      if (path === '/api/v1/session') return handleSession(req, res, deps.security, deps.secureCookies, deps.log);
+      if (path.startsWith('/api/') || path === '/metrics') {
+        const who = await identify(req, deps.security);
+        if (!('role' in who)) return sendError(res, who.code, who.message);
+        if (path === '/metrics') {
+          if (!deps.security.allow(who, 'read', '#', 'http')) return sendError(res, 'FORBIDDEN');
+          res.writeHead(200, { 'content-type': deps.metrics.contentType });
+          return res.end(await deps.metrics.metrics());
+        }
+        const device = new URL(req.url ?? '/', 'http://x').searchParams.get('device');
+        if (path.startsWith('/api/v1/history') && device && !deps.security.allow(who, 'read', `devices/${device}/telemetry`, 'http')) return sendError(res, 'FORBIDDEN');
+        if (deps.api && (await deps.api(who)(req, res))) return;
         return sendError(res, deps.api ? 'NOT_FOUND' : 'STORE_UNAVAILABLE');
       }
       if (serveStatic(req, res)) return;
       if (path === '/' && !hasDashboard()) {
-        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'x-frame-options': 'DENY', 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'" });
         return res.end(FALLBACK);
       }
       sendError(res, 'NOT_FOUND');

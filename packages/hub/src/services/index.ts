@@ -14,15 +14,17 @@ import type { Registry } from './registry.js';
 import { startIngest } from './ingest.js';
 import { parseHistoryParams, runHistory } from './history.js';
 import { createApiHandler } from '../http/api.js';
+import type { Identity, Security } from '../auth/index.js';
 
 export interface Services {
   history?: (params: Record<string, unknown>) => Promise<HistoryOutcome>;
-  api?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+  /** The HTTP API as one identity sees it: devices it may not read are absent. */
+  api?: (who: Identity) => (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
   ingestStats?: () => unknown;
   stop(): Promise<void>;
 }
 
-export async function startServices(bus: Bus, store: Store | undefined, registry: Registry, cfg: HubConfig, log: Logger): Promise<Services> {
+export async function startServices(bus: Bus, store: Store | undefined, registry: Registry, security: Security, cfg: HubConfig, log: Logger): Promise<Services> {
   if (!store) return { stop: async () => undefined };
   const ingest = await startIngest(bus, store, {
     batchMs: cfg.ingestBatchMs,
@@ -35,12 +37,14 @@ export async function startServices(bus: Bus, store: Store | undefined, registry
     if (!parsed.ok) return parsed;
     return { ok: true, result: await runHistory(store, parsed.query) };
   };
-  const api = createApiHandler({
-    store,
-    devices: async () => registry.list(),
-    device: async (id: string) => registry.get(id),
-    maxLimit: cfg.historyMaxLimit,
-  });
+  const readable = (who: Identity, id: string) => security.acl.can(who, 'read', `devices/${id}/telemetry`);
+  const api = (who: Identity) =>
+    createApiHandler({
+      store,
+      devices: async () => registry.list().filter((d) => readable(who, d.id)),
+      device: async (id: string) => (readable(who, id) ? registry.get(id) : undefined),
+      maxLimit: cfg.historyMaxLimit,
+    });
   return {
     history,
     api,

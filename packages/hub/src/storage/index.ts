@@ -10,6 +10,9 @@ import type { Store } from './types.js';
 import type { RetentionOptions } from './retention.js';
 import { SqliteStore } from './sqlite.js';
 import { PostgresStore } from './postgres.js';
+import { postgresIdentities, sqliteIdentities, type ClosableIdentityStore } from './identities.js';
+
+export type { ClosableIdentityStore } from './identities.js';
 
 export type { Store } from './types.js';
 export type { RetentionOptions } from './retention.js';
@@ -54,4 +57,19 @@ export async function openStore(opts: StoreOptions = {}): Promise<Store> {
     throw err;
   }
   return store;
+}
+
+/**
+ * Identities (devices, users, tokens) in the same database as the store's
+ * telemetry, through a connection of their own. Call after `openStore` (which
+ * applies the migrations).
+ */
+export function openIdentities(opts: StoreOptions = {}): ClosableIdentityStore {
+  const url = opts.url?.trim() || undefined;
+  if (url === undefined) return sqliteIdentities(resolve(join(opts.dataDir ?? DEFAULT_DATA_DIR, DEFAULT_SQLITE_FILE)));
+  if (url.startsWith('sqlite:')) {
+    const path = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    return sqliteIdentities(path === ':memory:' ? path : resolve(path));
+  }
+  return postgresIdentities(url, opts.schema);
 }

@@ -65,6 +65,18 @@ export const pgMigrations: readonly PgMigration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'identities: device credentials, users, API tokens',
+    sql: `
+      CREATE TABLE identity_devices (id text PRIMARY KEY, secret_hash text NOT NULL, created_at bigint NOT NULL);
+      CREATE TABLE identity_users (name text PRIMARY KEY, password_hash text NOT NULL, role text NOT NULL, created_at bigint NOT NULL);
+      CREATE TABLE identity_tokens (
+        id text PRIMARY KEY, hash text NOT NULL, name text NOT NULL, role text NOT NULL, subject text,
+        created_at bigint NOT NULL, expires_at bigint, revoked_at bigint
+      );
+    `,
+  },
 ];
 
 /** Arbitrary constant key of the advisory lock that serialises migrations. */

@@ -64,6 +64,18 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'identities: device credentials, users, API tokens',
+    sql: `
+      CREATE TABLE identity_devices (id TEXT PRIMARY KEY, secret_hash TEXT NOT NULL, created_at INTEGER NOT NULL);
+      CREATE TABLE identity_users (name TEXT PRIMARY KEY, password_hash TEXT NOT NULL, role TEXT NOT NULL, created_at INTEGER NOT NULL);
+      CREATE TABLE identity_tokens (
+        id TEXT PRIMARY KEY, hash TEXT NOT NULL, name TEXT NOT NULL, role TEXT NOT NULL, subject TEXT,
+        created_at INTEGER NOT NULL, expires_at INTEGER, revoked_at INTEGER
+      );
+    `,
+  },
 ];
 
 /** Apply pending migrations up to `target` (default: all). Returns the versions applied. */

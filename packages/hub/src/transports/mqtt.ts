@@ -1,21 +1,58 @@
 /**
  * MQTT listeners as adapters around the broker core: the core takes any duplex
- * stream (`broker.handle(stream)`), so each transport is a few lines here and an
- * entry in a table (the MQTT.js habit). The broker never owns a socket.
+ * stream (`broker.handle(stream)`), so each transport is a few lines here (the
+ * MQTT.js habit). The broker never owns a socket. Every stream passes through
+ * MqttPacketLimit first, and through the shared connection limits.
  */
 import net from 'node:net';
+import tls from 'node:tls';
+import { Duplex } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import type { Aedes } from 'aedes';
+import type { ConnectionLimits } from '../auth/limits.js';
+import { MqttPacketLimit } from './mqtt-limit.js';
+
+/** The socket's bytes through the packet-size guard; writes go straight out. Keeps what the security hooks read (address, TLS peer). */
+function guarded(socket: Duplex & Partial<Pick<tls.TLSSocket, 'getPeerCertificate' | 'authorized'>> & { remoteAddress?: string }, maxBytes: number): Duplex {
+  const limit = new MqttPacketLimit(maxBytes);
+  const duplex = Duplex.from({ readable: socket.pipe(limit), writable: socket });
+  limit.on('error', () => socket.destroy());
+  socket.on('error', () => duplex.destroy());
+  socket.on('close', () => duplex.destroy());
+  duplex.on('close', () => socket.destroy());
+  return Object.assign(duplex, {
+    remoteAddress: socket.remoteAddress,
+    ...(socket.getPeerCertificate ? { getPeerCertificate: socket.getPeerCertificate.bind(socket), authorized: socket.authorized } : {}),
+  });
+}
+
+function admit(socket: net.Socket, limits: ConnectionLimits): boolean {
+  const release = limits.acquire(socket.remoteAddress ?? '?');
+  if (!release) {
+    socket.destroy();
+    return false;
+  }
+  socket.once('close', release);
+  return true;
+}
 
 /** MQTT over TCP on its own port. */
-export function createMqttTcpServer(broker: Aedes): net.Server {
-  const server = net.createServer((socket) => {
+export function createMqttTcpServer(broker: Aedes, limits: ConnectionLimits, maxPacketBytes: number): net.Server {
+  return net.createServer((socket) => {
+    if (!admit(socket, limits)) return;
     socket.setNoDelay(true);
-    broker.handle(socket);
+    broker.handle(guarded(socket, maxPacketBytes));
   });
-  return server;
+}
+
+/** MQTT over TLS (mqtts). Client certificates are requested when a CA is given; the security hooks read them. */
+export function createMqttTlsServer(broker: Aedes, limits: ConnectionLimits, maxPacketBytes: number, options: tls.TlsOptions): tls.Server {
+  return tls.createServer(options, (socket) => {
+    if (!admit(socket, limits)) return;
+    socket.setNoDelay(true);
+    broker.handle(guarded(socket, maxPacketBytes));
+  });
 }
 
 /**
@@ -23,10 +60,10 @@ export function createMqttTcpServer(broker: Aedes): net.Server {
  * the `mqtt` subprotocol is selected when offered (MQTT.js, paho). A client that
  * offers none is still served, as Mosquitto does.
  */
-export function createMqttWsHandler(broker: Aedes, maxPayload: number) {
+export function createMqttWsHandler(broker: Aedes, maxPacketBytes: number) {
   const wss = new WebSocketServer({
     noServer: true,
-    maxPayload,
+    maxPayload: maxPacketBytes + 5,
     perMessageDeflate: false,
     handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : protocols.has('mqttv3.1') ? 'mqttv3.1' : false),
   });
@@ -35,7 +72,8 @@ export function createMqttWsHandler(broker: Aedes, maxPayload: number) {
       wss.handleUpgrade(req, socket, head, (ws) => {
         const stream = createWebSocketStream(ws);
         stream.on('error', () => stream.destroy());
-        broker.handle(stream, req);
+        const s = guarded(Object.assign(stream, { remoteAddress: req.socket.remoteAddress }), maxPacketBytes);
+        broker.handle(s, req);
       });
     },
     get clients() {

@@ -4,6 +4,7 @@ import type { Bus } from '../../bus/types.js';
 import type { Commands } from '../../services/commands.js';
 import type { Registry } from '../../services/registry.js';
 import type { Fanout } from './fanout.js';
+import type { Security } from '../../auth/index.js';
 
 export type HistoryOutcome = { ok: true; result: unknown } | { ok: false; code: CodeName; message: string };
 
@@ -18,4 +19,5 @@ export interface BrowserContext {
   hubInfo(): Record<string, unknown>;
   log: Logger;
   defaultCallTimeoutMs: number;
+  security: Security;
 }

@@ -15,6 +15,7 @@ import { sub, unsub } from './ops/sub.js';
 import { pub } from './ops/pub.js';
 import { devices, history } from './ops/query.js';
 import { call } from './ops/call.js';
+import { auth } from './ops/auth.js';
 
 export interface BrowserDoorOptions extends SessionLimits {
   maxFrameBytes: number;
@@ -40,10 +41,13 @@ export function createBrowserDoor(ctx: BrowserContext, opts: BrowserDoorOptions)
   const dispatch = async (s: BrowserSession, req: Request): Promise<void> => {
     switch (req.op) {
       case 'auth':
-        s.authenticated = true;
-        return s.reply(req.id, ctx.hubInfo());
+        return auth(ctx, s, req);
       case 'ping':
         return s.reply(req.id, { ts: Date.now() });
+    }
+    // Everything below needs an identity (design.md: nobody in who doesn't belong).
+    if (!s.identity) return s.fail(req.id, 'UNAUTHENTICATED', 'send {"op":"auth"} with a token or user and password first');
+    switch (req.op) {
       case 'sub':
         return sub(ctx, s, req);
       case 'unsub':
@@ -61,7 +65,13 @@ export function createBrowserDoor(ctx: BrowserContext, opts: BrowserDoorOptions)
 
   const onConnection = (ws: WebSocket, req: IncomingMessage) => {
     const s = new BrowserSession(ws, req.socket.remoteAddress ?? '?', opts);
+    s.identity = ctx.security.sessions.fromRequest(req) ?? ctx.security.authenticator.anonymous();
+    s.bucket = ctx.security.publishBucket();
     sessions.add(s);
+    // A connection that cannot act anonymously must authenticate before the deadline.
+    const deadline = s.identity
+      ? undefined
+      : setTimeout(() => !s.identity && s.close(CloseCodes.AUTH_TIMEOUT.code, 'authentication timeout'), ctx.security.authTimeoutMs);
     const inFlight = new Set<string>();
     ws.on('message', (data: RawData, isBinary: boolean) => {
       const buf = toBuffer(data);
@@ -84,6 +94,7 @@ export function createBrowserDoor(ctx: BrowserContext, opts: BrowserDoorOptions)
         .finally(() => inFlight.delete(r.id));
     });
     ws.on('close', () => {
+      clearTimeout(deadline);
       sessions.delete(s);
       for (const f of s.filters) ctx.fanout.remove(s, f);
       s.filters.clear();

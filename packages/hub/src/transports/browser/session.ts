@@ -11,6 +11,8 @@ import type { WebSocket } from 'ws';
 import { CloseCodes, errorBody, type CodeName } from '@fieldlink/protocol';
 import type { BusMessage } from '../../bus/types.js';
 import type { FanoutTarget } from './fanout.js';
+import type { Identity } from '../../auth/acl.js';
+import type { TokenBucket } from '../../auth/limits.js';
 
 export interface SessionLimits {
   softLimitBytes: number;
@@ -20,7 +22,9 @@ export interface SessionLimits {
 
 export class BrowserSession implements FanoutTarget {
   readonly filters = new Set<string>();
-  authenticated = false;
+  /** Who this connection is; undefined until it authenticates (when anonymous access is off). */
+  identity: Identity | undefined;
+  bucket: TokenBucket | undefined;
   dropped = 0;
   sent = 0;
   private lastMsg: BusMessage | undefined;

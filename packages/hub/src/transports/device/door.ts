@@ -11,6 +11,8 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { CloseCodes, deviceTopic, errorBody, parseDeviceFrame, parseDeviceTopic, type CodeName, type DeviceFrame } from '@fieldlink/protocol';
 import type { Logger } from 'pino';
 import type { Bus, Subscription } from '../../bus/types.js';
+import type { Identity, Security } from '../../auth/index.js';
+import type { TokenBucket } from '../../auth/limits.js';
 
 export interface DeviceDoorOptions {
   maxFrameBytes: number;
@@ -24,7 +26,10 @@ export interface DeviceDoor {
 
 interface Conn {
   ws: WebSocket;
+  remote: string;
   device?: string;
+  identity?: Identity;
+  bucket: TokenBucket | undefined;
   cmdSub?: Subscription;
   /** Command ids forwarded to the device → method, so `res` frames find their topic. */
   open: Map<string, string>;
@@ -33,7 +38,7 @@ interface Conn {
 
 const MAX_OPEN_COMMANDS = 1000;
 
-export function createDeviceDoor(bus: Bus, log: Logger, opts: DeviceDoorOptions): DeviceDoor {
+export function createDeviceDoor(bus: Bus, log: Logger, opts: DeviceDoorOptions, security: Security): DeviceDoor {
   const wss = new WebSocketServer({ noServer: true, maxPayload: Math.max(opts.maxFrameBytes * 4, 1 << 20), skipUTF8Validation: true, perMessageDeflate: false });
   const byDevice = new Map<string, Conn>();
 
@@ -51,6 +56,18 @@ export function createDeviceDoor(bus: Bus, log: Logger, opts: DeviceDoorOptions)
   const auth = async (c: Conn, f: Extract<DeviceFrame, { op: 'auth' }>) => {
     if (c.device) return fail(c, f.id, 'WRONG_TYPE', `already authenticated as "${c.device}"`);
     const device = f.device;
+    // A secret or a device token must prove this very device id; without either, anonymous access decides.
+    const creds = f.token !== undefined ? { token: f.token } : f.secret !== undefined ? { device, secret: f.secret } : {};
+    const r = await security.authenticator.authenticate(creds, c.remote);
+    if (!r.ok) {
+      log.warn({ door: 'ws/device', device, remote: c.remote, code: r.code }, 'authentication failed');
+      return fail(c, f.id, r.code, r.message);
+    }
+    if (r.identity.kind === 'device' && r.identity.id !== device) return fail(c, f.id, 'FORBIDDEN', `these credentials are for device "${r.identity.id}"`);
+    if (r.identity.kind !== 'device' && r.identity.kind !== 'anonymous') return fail(c, f.id, 'FORBIDDEN', 'the device door takes device credentials');
+    if (!security.allow(r.identity, 'publish', deviceTopic.status(device), 'ws/device')) return fail(c, f.id, 'FORBIDDEN', `not allowed to act as "${device}"`);
+    if (c.device) return fail(c, f.id, 'WRONG_TYPE', `already authenticated as "${c.device}"`); // a second auth raced this one
+    c.identity = r.identity;
     const prev = byDevice.get(device);
     if (prev) {
       prev.replaced = true;
@@ -83,7 +100,17 @@ export function createDeviceDoor(bus: Bus, log: Logger, opts: DeviceDoorOptions)
     if (f.op === 'auth') return auth(c, f);
     if (f.op === 'ping') return ok(c, f.id, { ts: Date.now() });
     const device = c.device;
-    if (!device) return fail(c, f.id, 'UNAUTHENTICATED', 'send {"op":"auth","device":"<id>"} first');
+    const who = c.identity;
+    if (!device || !who) return fail(c, f.id, 'UNAUTHENTICATED', 'send {"op":"auth","device":"<id>"} first');
+    const topic =
+      f.op === 'meta' ? deviceTopic.meta(device) : f.op === 'telemetry' ? deviceTopic.telemetry(device) : f.op === 'pub' ? `devices/${device}/${f.topic}` : undefined;
+    if (topic !== undefined) {
+      if (!security.allow(who, 'publish', topic, 'ws/device')) return fail(c, f.id, 'FORBIDDEN', `not allowed to publish to "${topic}"`);
+      if (c.bucket && !c.bucket.take()) {
+        security.rateLimited++;
+        return fail(c, f.id, 'RATE_LIMITED', 'publishing faster than --publish-rate allows');
+      }
+    }
     switch (f.op) {
       case 'meta':
         await bus.publish(deviceTopic.meta(device), JSON.stringify(f.meta), { retain: true, qos: 1 });
@@ -110,8 +137,9 @@ export function createDeviceDoor(bus: Bus, log: Logger, opts: DeviceDoorOptions)
     }
   };
 
-  const onConnection = (ws: WebSocket) => {
-    const c: Conn = { ws, open: new Map(), replaced: false };
+  const onConnection = (ws: WebSocket, remote: string) => {
+    const c: Conn = { ws, remote, bucket: security.publishBucket(), open: new Map(), replaced: false };
+    const deadline = setTimeout(() => !c.device && ws.close(CloseCodes.AUTH_TIMEOUT.code, 'authentication timeout'), security.authTimeoutMs);
     ws.on('message', (data: RawData, isBinary: boolean) => {
       const buf = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
       if (buf.length > opts.maxFrameBytes) return fail(c, undefined, 'FRAME_TOO_LARGE', `frame of ${buf.length} bytes; the limit is ${opts.maxFrameBytes}`);
@@ -128,6 +156,7 @@ export function createDeviceDoor(bus: Bus, log: Logger, opts: DeviceDoorOptions)
       });
     });
     ws.on('close', () => {
+      clearTimeout(deadline);
       const device = c.device;
       void c.cmdSub?.unsubscribe();
       if (!device) return;
@@ -142,7 +171,7 @@ export function createDeviceDoor(bus: Bus, log: Logger, opts: DeviceDoorOptions)
       return byDevice.size;
     },
     handleUpgrade(req, socket, head) {
-      wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws));
+      wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, req.socket.remoteAddress ?? '?'));
     },
     async close(code, reason) {
       for (const ws of wss.clients) ws.close(code, reason);

@@ -5,6 +5,11 @@ import type { BrowserSession } from '../session.js';
 /** `pub`: publish on the bus for every door. `$` topics belong to the broker [MQTT-4.7.2-1]. */
 export async function pub(ctx: BrowserContext, s: BrowserSession, req: PubRequest): Promise<void> {
   if (req.topic.startsWith('$')) return s.fail(req.id, 'INVALID_TOPIC', 'topics starting with "$" are reserved for the hub');
+  if (!ctx.security.allow(s.identity!, 'publish', req.topic, 'ws')) return s.fail(req.id, 'FORBIDDEN', `not allowed to publish to "${req.topic}"`);
+  if (s.bucket && !s.bucket.take()) {
+    ctx.security.rateLimited++;
+    return s.fail(req.id, 'RATE_LIMITED', 'publishing faster than --publish-rate allows');
+  }
   const bytes = encodePubPayload(req);
   const payload = typeof bytes === 'string' ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   await ctx.bus.publish(req.topic, payload, { retain: req.retain ?? false, qos: req.qos ?? 0 });

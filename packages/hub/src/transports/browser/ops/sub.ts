@@ -9,6 +9,7 @@ import type { BrowserSession } from '../session.js';
  */
 export async function sub(ctx: BrowserContext, s: BrowserSession, req: SubRequest): Promise<void> {
   const { filter } = req;
+  if (!ctx.security.allow(s.identity!, 'subscribe', filter, 'ws')) return s.fail(req.id, 'FORBIDDEN', `not allowed to subscribe to "${filter}"`);
   if (!s.filters.has(filter) && s.filters.size >= s.maxSubscriptions) {
     return s.fail(req.id, 'TOO_MANY_SUBSCRIPTIONS', `at most ${s.maxSubscriptions} subscriptions per connection`);
   }

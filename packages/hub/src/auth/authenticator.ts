@@ -1,0 +1,92 @@
+/**
+ * One authenticator for every door: device id + secret, user + password, or an
+ * API token; anonymous only where the configuration allows it. Failures are
+ * counted per IP and slowed down (AuthBackoff); unknown names cost the same time
+ * as wrong secrets, so names cannot be probed by timing.
+ */
+import type { CodeName } from '@fieldlink/protocol';
+import type { Identity, Role } from './acl.js';
+import type { IdentityStore } from './identities.js';
+import { AuthBackoff } from './limits.js';
+import { hashPassword, parseToken, verifySecret } from './secrets.js';
+
+export interface Credentials {
+  device?: string;
+  secret?: string;
+  user?: string;
+  password?: string;
+  token?: string;
+  /** MQTT CONNECT: a device id with its secret, or else a user name with its password. */
+  login?: { name: string; secret: string };
+}
+
+export type AuthResult = { ok: true; identity: Identity } | { ok: false; code: CodeName; message: string };
+
+export interface AuthCounters { ok: number; failed: number; rateLimited: number }
+
+// A real scrypt hash of a random password: verifying against it costs what a real check costs.
+const DUMMY = hashPassword(Math.random().toString(36));
+
+export class Authenticator {
+  readonly counters: AuthCounters = { ok: 0, failed: 0, rateLimited: 0 };
+
+  constructor(
+    private readonly ids: IdentityStore | undefined,
+    /** Role of connections that present no credentials; null: they must authenticate. */
+    readonly anonymousRole: Role | null,
+    readonly backoff = new AuthBackoff(),
+    private readonly now = () => Date.now(),
+  ) {}
+
+  anonymous(): Identity | undefined {
+    return this.anonymousRole ? { kind: 'anonymous', id: 'anonymous', role: this.anonymousRole } : undefined;
+  }
+
+  async authenticate(c: Credentials, ip: string): Promise<AuthResult> {
+    const wait = this.backoff.waitMs(ip, this.now());
+    if (wait > 0) {
+      this.counters.rateLimited++;
+      return { ok: false, code: 'RATE_LIMITED', message: `too many failed attempts from this address: retry in ${Math.ceil(wait / 1000)} s` };
+    }
+    const r = await this.check(c);
+    if (r.ok) {
+      this.counters.ok++;
+      this.backoff.success(ip);
+    } else if (r.code === 'BAD_CREDENTIALS') {
+      this.counters.failed++;
+      this.backoff.failure(ip, this.now());
+    }
+    return r;
+  }
+
+  private async check(c: Credentials): Promise<AuthResult> {
+    const bad = (message = 'bad credentials'): AuthResult => ({ ok: false, code: 'BAD_CREDENTIALS', message });
+    if (c.token !== undefined) {
+      const t = parseToken(c.token);
+      const rec = t && this.ids ? await this.ids.getToken(t.id) : undefined;
+      if (!t || !rec) return (await verifySecret('x', await DUMMY), bad());
+      if (!(await verifySecret(t.secret, `${rec.hash}`))) return bad();
+      if (rec.revokedAt !== null) return bad('token revoked');
+      if (rec.expiresAt !== null && rec.expiresAt <= this.now()) return bad('token expired');
+      if (rec.role === 'device') return rec.subject ? { ok: true, identity: { kind: 'device', id: rec.subject, role: 'device' } } : bad();
+      return { ok: true, identity: { kind: 'token', id: rec.id, role: rec.role, ...(rec.subject ? { user: rec.subject } : {}) } };
+    }
+    if (c.login !== undefined) {
+      const dev = this.ids ? await this.ids.getDevice(c.login.name) : undefined;
+      return this.check(dev ? { device: c.login.name, secret: c.login.secret } : { user: c.login.name, password: c.login.secret });
+    }
+    if (c.device !== undefined && c.secret !== undefined) {
+      const rec = this.ids ? await this.ids.getDevice(c.device) : undefined;
+      if (!rec) return (await verifySecret(c.secret, await DUMMY), bad());
+      return (await verifySecret(c.secret, rec.secretHash)) ? { ok: true, identity: { kind: 'device', id: rec.id, role: 'device' } } : bad();
+    }
+    if (c.user !== undefined && c.password !== undefined) {
+      const rec = this.ids ? await this.ids.getUser(c.user) : undefined;
+      if (!rec) return (await verifySecret(c.password, await DUMMY), bad());
+      return (await verifySecret(c.password, rec.passwordHash)) ? { ok: true, identity: { kind: 'user', id: rec.name, role: rec.role, user: rec.name } } : bad();
+    }
+    const anon = this.anonymous();
+    if (anon) return { ok: true, identity: anon };
+    return { ok: false, code: 'UNAUTHENTICATED', message: 'credentials required' };
+  }
+}

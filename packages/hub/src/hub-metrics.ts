@@ -1,0 +1,67 @@
+/**
+ * The hub's Prometheus metrics: one row per counter the doors, limits and
+ * services keep (docs/security.md lists which limit feeds which metric).
+ */
+import type { Registry as PromRegistry } from 'prom-client';
+import { createMetrics, type Sample } from './metrics.js';
+import type { BrowserDoor } from './transports/browser/door.js';
+import type { DeviceDoor } from './transports/device/door.js';
+import type { EmbeddedBus } from './bus/index.js';
+import type { Registry } from './services/registry.js';
+import type { Security } from './auth/index.js';
+
+export interface MetricDeps {
+  browser: BrowserDoor;
+  device: DeviceDoor;
+  bus: EmbeddedBus;
+  registry: Registry;
+  security: Security;
+  ingestStats?: () => unknown;
+}
+
+const one = (v: number): Sample[] => [[{}, v]];
+
+export function hubMetrics(d: MetricDeps): PromRegistry {
+  const sum = (f: (s: { dropped: number; sent: number }) => number) => [...d.browser.sessions].reduce((a, s) => a + f(s), 0);
+  return createMetrics({
+    fieldlink_connections: {
+      help: 'Open connections per door',
+      read: () => [
+        [{ door: 'ws' }, d.browser.sessions.size],
+        [{ door: 'ws_device' }, d.device.connected],
+        [{ door: 'mqtt' }, d.bus.broker.connectedClients],
+      ],
+    },
+    fieldlink_devices_online: { help: 'Devices whose status is online', read: () => one(d.registry.list().filter((x) => x.online).length) },
+    fieldlink_devices_known: { help: 'Devices ever seen', read: () => one(d.registry.list().length) },
+    fieldlink_ws_pushes_sent: { help: 'Push frames written to open browser connections', read: () => one(sum((s) => s.sent)) },
+    fieldlink_ws_pushes_dropped: { help: 'Push frames dropped for slow browser connections (soft limit)', read: () => one(sum((s) => s.dropped)) },
+    fieldlink_auth_total: {
+      help: 'Authentication attempts by result',
+      read: () => {
+        const c = d.security.authenticator.counters;
+        return [[{ result: 'ok' }, c.ok], [{ result: 'failed' }, c.failed], [{ result: 'rate_limited' }, c.rateLimited]];
+      },
+    },
+    fieldlink_denied_total: {
+      help: 'Operations refused by the access rules, by door and action',
+      read: () => {
+        const rows = Object.entries(d.security.denied).map(([k, v]): Sample => {
+          const [door, action] = k.split(':');
+          return [{ door: door!, action: action! }, v];
+        });
+        return rows.length ? rows : [[{ door: 'none', action: 'none' }, 0]];
+      },
+    },
+    fieldlink_rate_limited_total: { help: 'Publishes refused by --publish-rate', read: () => one(d.security.rateLimited) },
+    fieldlink_connections_refused_total: { help: 'Connections refused by --max-connections / --max-connections-per-ip', read: () => one(d.security.connections.rejected) },
+    fieldlink_ingest: {
+      help: 'Ingest service counters (queued, written, dropped, rejected, batches, retries)',
+      read: () => {
+        const s = d.ingestStats?.() as Record<string, unknown> | undefined;
+        if (!s) return [[{ counter: 'written' }, 0]];
+        return Object.entries(s).filter(([, v]) => typeof v === 'number').map(([k, v]): Sample => [{ counter: k }, v as number]);
+      },
+    },
+  });
+}

@@ -1,0 +1,87 @@
+/**
+ * Identities (auth/identities.ts) in the store's database, schema version 3.
+ * Both backends share this module's shape; each opens its own small connection,
+ * because identity reads happen at connect time on the main thread while
+ * telemetry writes may run elsewhere (a worker, a pool busy with batches).
+ */
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import type { DeviceCredential, IdentityStore, TokenRecord, UserRecord } from '../auth/identities.js';
+import { migrateSqlite } from './sqlite-migrations.js';
+
+type Row = Record<string, unknown>;
+const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+const device = (r: Row): DeviceCredential => ({ id: String(r.id), secretHash: String(r.secret_hash), createdAt: Number(r.created_at) });
+const user = (r: Row): UserRecord => ({ name: String(r.name), passwordHash: String(r.password_hash), role: r.role as UserRecord['role'], createdAt: Number(r.created_at) });
+const token = (r: Row): TokenRecord => ({
+  id: String(r.id), hash: String(r.hash), name: String(r.name), role: r.role as TokenRecord['role'], subject: r.subject === null ? null : String(r.subject),
+  createdAt: Number(r.created_at), expiresAt: num(r.expires_at), revokedAt: num(r.revoked_at),
+});
+
+/** The SQL both dialects share; `$n` placeholders are rewritten to `?` for SQLite. */
+const SQL = {
+  getDevice: 'SELECT * FROM identity_devices WHERE id = $1',
+  putDevice: 'INSERT INTO identity_devices (id, secret_hash, created_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE SET secret_hash = excluded.secret_hash',
+  removeDevice: 'DELETE FROM identity_devices WHERE id = $1',
+  listDevices: 'SELECT * FROM identity_devices ORDER BY id',
+  getUser: 'SELECT * FROM identity_users WHERE name = $1',
+  putUser: 'INSERT INTO identity_users (name, password_hash, role, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO UPDATE SET password_hash = excluded.password_hash, role = excluded.role',
+  removeUser: 'DELETE FROM identity_users WHERE name = $1',
+  listUsers: 'SELECT * FROM identity_users ORDER BY name',
+  getToken: 'SELECT * FROM identity_tokens WHERE id = $1',
+  putToken: 'INSERT INTO identity_tokens (id, hash, name, role, subject, created_at, expires_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+  listTokens: 'SELECT * FROM identity_tokens ORDER BY created_at, id',
+  revokeToken: 'UPDATE identity_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL',
+  hasAny: 'SELECT (SELECT count(*) FROM identity_devices) + (SELECT count(*) FROM identity_users) + (SELECT count(*) FROM identity_tokens) AS n',
+} as const;
+
+interface Exec {
+  rows(sql: string, args: unknown[]): Promise<Row[]>;
+  run(sql: string, args: unknown[]): Promise<number>;
+  close(): Promise<void>;
+}
+
+function identityStore(x: Exec): IdentityStore {
+  const one = async (sql: string, args: unknown[]) => (await x.rows(sql, args))[0];
+  return {
+    getDevice: async (id) => ((r) => (r ? device(r) : undefined))(await one(SQL.getDevice, [id])),
+    putDevice: async (d) => void (await x.run(SQL.putDevice, [d.id, d.secretHash, d.createdAt])),
+    removeDevice: async (id) => (await x.run(SQL.removeDevice, [id])) > 0,
+    listDevices: async () => (await x.rows(SQL.listDevices, [])).map(device),
+    getUser: async (name) => ((r) => (r ? user(r) : undefined))(await one(SQL.getUser, [name])),
+    putUser: async (u) => void (await x.run(SQL.putUser, [u.name, u.passwordHash, u.role, u.createdAt])),
+    removeUser: async (name) => (await x.run(SQL.removeUser, [name])) > 0,
+    listUsers: async () => (await x.rows(SQL.listUsers, [])).map(user),
+    getToken: async (id) => ((r) => (r ? token(r) : undefined))(await one(SQL.getToken, [id])),
+    putToken: async (t) => void (await x.run(SQL.putToken, [t.id, t.hash, t.name, t.role, t.subject, t.createdAt, t.expiresAt, t.revokedAt])),
+    listTokens: async () => (await x.rows(SQL.listTokens, [])).map(token),
+    revokeToken: async (id, at) => (await x.run(SQL.revokeToken, [id, at])) > 0,
+    hasAny: async () => Number((await one(SQL.hasAny, []))?.n ?? 0) > 0,
+  };
+}
+
+export type ClosableIdentityStore = IdentityStore & { close(): Promise<void> };
+
+export function sqliteIdentities(path: string): ClosableIdentityStore {
+  const db = new Database(path);
+  db.pragma('busy_timeout = 5000');
+  // A no-op where the store already migrated this file; for ':memory:' this connection is its own database.
+  migrateSqlite(db);
+  const q = (sql: string) => db.prepare(sql.replace(/\$\d+/g, '?'));
+  const x: Exec = {
+    rows: async (sql, args) => q(sql).all(...args) as Row[],
+    run: async (sql, args) => q(sql).run(...args).changes,
+    close: async () => void db.close(),
+  };
+  return { ...identityStore(x), close: x.close };
+}
+
+export function postgresIdentities(url: string, schema?: string): ClosableIdentityStore {
+  const pool = new pg.Pool({ connectionString: url, max: 2, ...(schema ? { options: `-c search_path=${schema}` } : {}) });
+  const x: Exec = {
+    rows: async (sql, args) => (await pool.query(sql, args)).rows as Row[],
+    run: async (sql, args) => (await pool.query(sql, args)).rowCount ?? 0,
+    close: () => pool.end(),
+  };
+  return { ...identityStore(x), close: x.close };
+}
