@@ -56,7 +56,8 @@ export function filterWithin(grant: string, filter: string): boolean {
     if (gl === '+') continue;
     if (fl === '+' || fl !== gl) return false;
   }
-  return f.length === g.length;
+  // `a/#` also matches its parent `a` (MQTT 4.7.1.2)
+  return f.length === g.length || (g.length === f.length + 1 && g[f.length] === '#');
 }
 
 export class Acl {

@@ -1,8 +1,11 @@
 /**
  * One authenticator for every door: device id + secret, user + password, or an
  * API token; anonymous only where the configuration allows it. Failures are
- * counted per IP and slowed down (AuthBackoff); unknown names cost the same time
- * as wrong secrets, so names cannot be probed by timing.
+ * slowed down (AuthBackoff) per address *and name* (guessing one password), and
+ * per address with ten times the allowance (trying many names), so a neighbour
+ * behind the same NAT who knows its own secret is not locked out by an attacker.
+ * Unknown names cost the same time as wrong secrets, so names cannot be probed
+ * by timing.
  */
 import type { CodeName } from '@fieldlink/protocol';
 import type { Identity, Role } from './acl.js';
@@ -24,26 +27,41 @@ export type AuthResult = { ok: true; identity: Identity } | { ok: false; code: C
 
 export interface AuthCounters { ok: number; failed: number; rateLimited: number }
 
+/** The name an attempt claims, for per-name backoff. */
+function nameOf(c: Credentials): string {
+  if (c.token !== undefined) return `token:${c.token.split('_')[1] ?? '?'}`;
+  if (c.login) return `login:${c.login.name}`;
+  if (c.device !== undefined) return `device:${c.device}`;
+  if (c.user !== undefined) return `user:${c.user}`;
+  return 'anonymous';
+}
+
 // A real scrypt hash of a random password: verifying against it costs what a real check costs.
 const DUMMY = hashPassword(Math.random().toString(36));
 
 export class Authenticator {
   readonly counters: AuthCounters = { ok: 0, failed: 0, rateLimited: 0 };
 
+  private readonly perIp: AuthBackoff;
+
   constructor(
     private readonly ids: IdentityStore | undefined,
     /** Role of connections that present no credentials; null: they must authenticate. */
     readonly anonymousRole: Role | null,
+    /** Per address and name. */
     readonly backoff = new AuthBackoff(),
     private readonly now = () => Date.now(),
-  ) {}
+  ) {
+    this.perIp = new AuthBackoff(backoff.freeFailures * 10, backoff.baseMs, backoff.maxMs);
+  }
 
   anonymous(): Identity | undefined {
     return this.anonymousRole ? { kind: 'anonymous', id: 'anonymous', role: this.anonymousRole } : undefined;
   }
 
   async authenticate(c: Credentials, ip: string): Promise<AuthResult> {
-    const wait = this.backoff.waitMs(ip, this.now());
+    const key = `${ip}|${nameOf(c)}`;
+    const wait = Math.max(this.backoff.waitMs(key, this.now()), this.perIp.waitMs(ip, this.now()));
     if (wait > 0) {
       this.counters.rateLimited++;
       return { ok: false, code: 'RATE_LIMITED', message: `too many failed attempts from this address: retry in ${Math.ceil(wait / 1000)} s` };
@@ -51,10 +69,11 @@ export class Authenticator {
     const r = await this.check(c);
     if (r.ok) {
       this.counters.ok++;
-      this.backoff.success(ip);
+      this.backoff.success(key);
     } else if (r.code === 'BAD_CREDENTIALS') {
       this.counters.failed++;
-      this.backoff.failure(ip, this.now());
+      this.backoff.failure(key, this.now());
+      this.perIp.failure(ip, this.now());
     }
     return r;
   }

@@ -25,14 +25,14 @@ export class TokenBucket {
 interface Backoff { failures: number; until: number; last: number }
 
 /**
- * After `freeFailures` failed attempts from one IP, each further failure doubles
- * a wait (from `baseMs` to `maxMs`) during which that IP's attempts are refused
- * unchecked. A success clears the IP.
+ * After `freeFailures` failed attempts under one key (an IP, or IP + name), each
+ * further failure doubles a wait (from `baseMs` to `maxMs`) during which that
+ * key's attempts are refused unchecked. A success clears the key.
  */
 export class AuthBackoff {
   private readonly ips = new Map<string, Backoff>();
   refused = 0;
-  constructor(private readonly freeFailures = 5, private readonly baseMs = 1000, private readonly maxMs = 60_000) {}
+  constructor(readonly freeFailures = 5, readonly baseMs = 1000, readonly maxMs = 60_000) {}
 
   /** Milliseconds this IP must still wait, 0 if it may try now. */
   waitMs(ip: string, now = Date.now()): number {

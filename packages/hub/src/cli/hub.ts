@@ -48,6 +48,14 @@ export async function runHub(argv: string[]): Promise<number | void> {
     },
   });
   if (stopRequested) return void running.stop().then(() => process.exit(0), fail);
+  // SIGHUP: re-read TLS certificates (renewals apply to new connections without a restart).
+  process.on('SIGHUP', () => {
+    try {
+      hub.reloadTls();
+    } catch (err) {
+      log.error({ err }, 'TLS reload failed; keeping the old certificates');
+    }
+  });
 
   const shown = hub.url.replace('://127.0.0.1:', '://localhost:');
   process.stderr.write(

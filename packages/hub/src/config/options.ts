@@ -94,3 +94,25 @@ export const simOptions = o({
 export type HubConfig = { [K in keyof typeof hubOptions]: (typeof hubOptions)[K]['default'] };
 export type NodeConfig = { [K in keyof typeof nodeOptions]: (typeof nodeOptions)[K]['default'] };
 export type SimConfig = { [K in keyof typeof simOptions]: (typeof simOptions)[K]['default'] };
+
+export const adminOptions = o({
+  config: common.config,
+  logLevel: { ...common.logLevel, default: 'warn' } as OptionDef<'enum'>,
+  dataDir: hubOptions.dataDir,
+  store: hubOptions.store,
+  role: { kind: 'enum', default: 'viewer', values: ['device', 'viewer', 'operator', 'admin'], doc: 'Role of a new user or token.', group: 'Identities' } as OptionDef<'enum'>,
+  device: str('', 'For `token create --role device`: the device id the token acts as.', { group: 'Identities' }),
+  expires: str('', 'For `token create`: lifetime such as 30d, 12h or 90m (empty: no expiry).', { group: 'Identities' }),
+  name: str('', 'For `token create`: a label saying what the token is for.', { group: 'Identities' }),
+  passwordStdin: bool(false, 'For `user add|passwd`: read the password from standard input (first line) instead of prompting.', { group: 'Identities' }),
+  json: bool(false, 'Print results as JSON.', { group: 'Identities' }),
+});
+export type AdminConfig = { [K in keyof typeof adminOptions]: (typeof adminOptions)[K]['default'] };
+
+export const certOptions = o({
+  logLevel: common.logLevel,
+  out: str('./certs', 'Directory to write ca.pem, ca-key.pem, server.pem, server-key.pem and device-<id>.pem/-key.pem into.', { group: 'Certificates' }),
+  hosts: { kind: 'list', default: ['localhost', '127.0.0.1'], doc: 'Names and addresses the server certificate is valid for (comma-separated).', group: 'Certificates' } as OptionDef<'list'>,
+  device: str('', 'Also issue a client certificate for this device id (its CN), for --tls-client-auth.', { group: 'Certificates' }),
+  days: int(825, 'Validity of the certificates in days.', { min: 1, max: 3650, group: 'Certificates' }),
+});
