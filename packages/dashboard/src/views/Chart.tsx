@@ -45,7 +45,7 @@ function options(metric: string, unit: string | undefined, bucketed: boolean, wi
     series,
     bands: bucketed ? [{ series: [3, 2], fill: band }] : [],
     scales: { x: { time: true, range: () => xRange() } },
-    axes: [{ ...axis, values: (_u, splits, _i, _space, incr) => splits.map((v) => timeTick(v, incr)) }, { ...axis, size: 60, values: (_u, vals) => vals.map((v) => formatValue(v)) }],
+    axes: [{ ...axis, space: 90, values: (_u, splits, _i, _space, incr) => splits.map((v) => timeTick(v, incr)) }, { ...axis, size: 60, values: (_u, vals) => vals.map((v) => formatValue(v)) }],
     cursor: { drag: { x: false, y: false }, points: { size: 6 } },
     legend: { live: true },
   };

@@ -47,7 +47,7 @@ const Row = memo(function Row({ d, now }: { d: Device; now: number }) {
 });
 
 export function DeviceList() {
-  const map = useStore(devices);
+  const map = useStore(devices, 250);
   const isLoaded = useStore(loaded);
   const now = useNow(1000);
   const [text, setText] = useState('');

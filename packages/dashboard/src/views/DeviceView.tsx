@@ -41,7 +41,7 @@ function CustomRange({ id, from, to }: { id: string; from?: number; to?: number 
 }
 
 export function DeviceView({ id, query }: { id: string; query: URLSearchParams }) {
-  const map = useStore(devices);
+  const map = useStore(devices, 250);
   const now = useNow(1000);
   const d = map.get(id);
   const q = query.get('range');
