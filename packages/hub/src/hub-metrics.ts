@@ -22,7 +22,6 @@ export interface MetricDeps {
 const one = (v: number): Sample[] => [[{}, v]];
 
 export function hubMetrics(d: MetricDeps): PromRegistry {
-  const sum = (f: (s: { dropped: number; sent: number }) => number) => [...d.browser.sessions].reduce((a, s) => a + f(s), 0);
   return createMetrics({
     fieldlink_connections: {
       help: 'Open connections per door',
@@ -34,8 +33,8 @@ export function hubMetrics(d: MetricDeps): PromRegistry {
     },
     fieldlink_devices_online: { help: 'Devices whose status is online', read: () => one(d.registry.list().filter((x) => x.online).length) },
     fieldlink_devices_known: { help: 'Devices ever seen', read: () => one(d.registry.list().length) },
-    fieldlink_ws_pushes_sent: { help: 'Push frames written to open browser connections', read: () => one(sum((s) => s.sent)) },
-    fieldlink_ws_pushes_dropped: { help: 'Push frames dropped for slow browser connections (soft limit)', read: () => one(sum((s) => s.dropped)) },
+    fieldlink_ws_pushes_sent: { help: 'Push frames written to open browser connections', read: () => one(d.browser.totals().sent) },
+    fieldlink_ws_pushes_dropped: { help: 'Push frames dropped for slow browser connections (soft limit)', read: () => one(d.browser.totals().dropped) },
     fieldlink_auth_total: {
       help: 'Authentication attempts by result',
       read: () => {

@@ -73,7 +73,7 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
   const hubInfo = () => ({ hub: 'fieldlink', version: VERSION, protocol: PROTOCOL_VERSION, epoch: fanout.epoch });
   const browser = createBrowserDoor(
     { bus, fanout, registry, commands, history: services.history, hubInfo, log, defaultCallTimeoutMs: cfg.callTimeoutMs, security },
-    { maxFrameBytes: cfg.maxFrameBytes, softLimitBytes: cfg.wsSoftLimitBytes, hardLimitBytes: cfg.wsHardLimitBytes, maxSubscriptions: cfg.maxSubscriptions },
+    { maxFrameBytes: cfg.maxFrameBytes, softLimitBytes: cfg.wsSoftLimitBytes, hardLimitBytes: cfg.wsHardLimitBytes, stallTimeoutMs: cfg.wsStallTimeoutMs, maxSubscriptions: cfg.maxSubscriptions },
   );
   const device = createDeviceDoor(bus, log, { maxFrameBytes: cfg.maxFrameBytes }, security);
   const mqttWs = createMqttWsHandler(bus.broker, cfg.mqttMaxPacketBytes);

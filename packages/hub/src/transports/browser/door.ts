@@ -24,6 +24,8 @@ export interface BrowserDoorOptions extends SessionLimits {
 export interface BrowserDoor {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   readonly sessions: ReadonlySet<BrowserSession>;
+  /** Pushes sent and dropped over the door's life, closed connections included. */
+  totals(): { sent: number; dropped: number };
   close(code: number, reason: string): Promise<void>;
 }
 
@@ -37,6 +39,7 @@ export function createBrowserDoor(ctx: BrowserContext, opts: BrowserDoorOptions)
   // The WebSocket layer's own cap sits above maxFrameBytes so oversized frames get an error frame, not a close.
   const wss = new WebSocketServer({ noServer: true, maxPayload: Math.max(opts.maxFrameBytes * 4, 1 << 20), skipUTF8Validation: true, perMessageDeflate: false });
   const sessions = new Set<BrowserSession>();
+  const retired = { sent: 0, dropped: 0 };
 
   const dispatch = async (s: BrowserSession, req: Request): Promise<void> => {
     switch (req.op) {
@@ -96,6 +99,8 @@ export function createBrowserDoor(ctx: BrowserContext, opts: BrowserDoorOptions)
     ws.on('close', () => {
       clearTimeout(deadline);
       sessions.delete(s);
+      retired.sent += s.sent;
+      retired.dropped += s.dropped;
       for (const f of s.filters) ctx.fanout.remove(s, f);
       s.filters.clear();
     });
@@ -104,6 +109,14 @@ export function createBrowserDoor(ctx: BrowserContext, opts: BrowserDoorOptions)
 
   return {
     sessions,
+    totals() {
+      const t = { ...retired };
+      for (const x of sessions) {
+        t.sent += x.sent;
+        t.dropped += x.dropped;
+      }
+      return t;
+    },
     handleUpgrade(req, socket, head) {
       wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, req));
     },

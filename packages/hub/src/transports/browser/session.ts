@@ -2,10 +2,13 @@
  * One browser connection: its subscriptions, its outgoing queue policy and the
  * de-duplication of messages matched by several of its filters.
  *
- * Slow-consumer policy (docs/configuration.md, `wsSoftLimit`/`wsHardLimit`):
- * pushes are dropped (counted) while the socket has more than the soft limit
- * buffered; replies are never dropped; past the hard limit the socket is closed
- * with 4008 so one stuck browser cannot hold the hub's memory.
+ * Slow-consumer policy (docs/security.md, `--ws-soft-limit-bytes`,
+ * `--ws-hard-limit-bytes`, `--ws-stall-timeout-ms`): while the socket has more than
+ * the soft limit buffered, pushes wait in a queue of at most the soft limit's size
+ * where the *oldest* are dropped first (counted), so a slow dashboard catches up
+ * on fresh values; replies (command answers included) are never dropped or
+ * queued. A connection stalled for the stall timeout, or with more than the hard
+ * limit buffered, is closed with 4008 so one stuck browser cannot hold memory.
  */
 import type { WebSocket } from 'ws';
 import { CloseCodes, errorBody, type CodeName } from '@fieldlink/protocol';
@@ -17,6 +20,7 @@ import type { TokenBucket } from '../../auth/limits.js';
 export interface SessionLimits {
   softLimitBytes: number;
   hardLimitBytes: number;
+  stallTimeoutMs: number;
   maxSubscriptions: number;
 }
 
@@ -32,6 +36,10 @@ export class BrowserSession implements FanoutTarget {
   private held: string[] | undefined;
   private holding = 0;
   private closed = false;
+  private readonly queue: string[] = [];
+  private queueBytes = 0;
+  private stalledSince = 0;
+  private flushTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(readonly ws: WebSocket, readonly remote: string, private readonly limits: SessionLimits) {}
 
@@ -81,17 +89,45 @@ export class BrowserSession implements FanoutTarget {
 
   private write(frame: string, droppable: boolean): void {
     if (this.closed || this.ws.readyState !== 1) return;
-    const buffered = this.ws.bufferedAmount;
-    if (buffered > this.limits.hardLimitBytes) {
-      this.close(CloseCodes.SLOW_CONSUMER.code, 'slow consumer');
-      this.ws.terminate();
+    if (this.ws.bufferedAmount > this.limits.hardLimitBytes) return this.kick();
+    if (!droppable) {
+      this.ws.send(frame);
       return;
     }
-    if (droppable && buffered > this.limits.softLimitBytes) {
-      this.dropped++;
-      return;
-    }
+    if (this.queue.length > 0 || this.ws.bufferedAmount > this.limits.softLimitBytes) return this.enqueue(frame);
     this.sent++;
     this.ws.send(frame);
+  }
+
+  private enqueue(frame: string): void {
+    if (this.queue.length === 0) this.stalledSince = Date.now();
+    this.queue.push(frame);
+    this.queueBytes += frame.length;
+    while (this.queueBytes > this.limits.softLimitBytes && this.queue.length > 1) {
+      this.queueBytes -= this.queue.shift()!.length;
+      this.dropped++;
+    }
+    this.flushTimer ??= setTimeout(() => this.flush(), 20);
+  }
+
+  private flush(): void {
+    this.flushTimer = undefined;
+    if (this.closed || this.ws.readyState !== 1) return;
+    while (this.queue.length > 0 && this.ws.bufferedAmount <= this.limits.softLimitBytes) {
+      const f = this.queue.shift()!;
+      this.queueBytes -= f.length;
+      this.sent++;
+      this.ws.send(f);
+    }
+    if (this.queue.length === 0) return;
+    if (Date.now() - this.stalledSince > this.limits.stallTimeoutMs) return this.kick();
+    this.flushTimer = setTimeout(() => this.flush(), 20);
+  }
+
+  private kick(): void {
+    clearTimeout(this.flushTimer);
+    this.queue.length = 0;
+    this.close(CloseCodes.SLOW_CONSUMER.code, 'slow consumer');
+    this.ws.terminate();
   }
 }
