@@ -3,7 +3,8 @@
  * ceiling, each server in its own process, load from separate generator
  * processes, Markdown tables on stdout and JSON+Markdown in bench/results/.
  *
- *   node --conditions=source --import tsx bench/run.ts [--quick] [--scenario a,b] [--target x,y] [--docs]
+ *   node --conditions=source --import tsx bench/run.ts [--quick] [--scenario a,b] [--target x,y]
+ *     [--window 64] [--seconds 8] [--docs]
  *
  * --quick runs every scenario small and short (under 2 minutes); the full mode is
  * ~8 minutes. --docs writes the tables into docs/performance.md and the charts
@@ -27,6 +28,8 @@ const targets = (opt('--target')?.split(',') ?? ['mosquitto', 'aedes', 'ws-bcast
 const sizes: Sizes = quick
   ? { durationMs: 2_000, idle: 1_000, fanouts: [100], window: 64 }
   : { durationMs: 8_000, idle: 10_000, fanouts: [10, 100, 1000], window: 64 };
+if (opt('--window')) sizes.window = Number(opt('--window'));
+if (opt('--seconds')) sizes.durationMs = Number(opt('--seconds')) * 1000;
 const want = (s: string) => !only || only.some((o) => s === o || s.startsWith(`${o}-`));
 
 /** Which scenarios each target runs, in this order (idle, then storm on its clients, first: its baseline is a fresh process). */
