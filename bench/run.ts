@@ -24,7 +24,7 @@ const opt = (name: string) => {
 };
 const quick = argv.includes('--quick');
 const only = opt('--scenario')?.split(',');
-const targets = (opt('--target')?.split(',') ?? ['mosquitto', 'aedes', 'ws-bcast', 'fieldlink', 'fieldlink-mqtt', 'fieldlink-sqlite']) as TargetName[];
+const targets = (opt('--target')?.split(',') ?? ['mosquitto', 'aedes', 'ws-bcast', 'ws-bcast-cork', 'fieldlink', 'fieldlink-mqtt', 'fieldlink-sqlite']) as TargetName[];
 const sizes: Sizes = quick
   ? { durationMs: 2_000, idle: 1_000, fanouts: [100], window: 64 }
   : { durationMs: 8_000, idle: 10_000, fanouts: [10, 100, 1000], window: 64 };
@@ -37,6 +37,8 @@ const PLAN: Record<TargetName, string[]> = {
   mosquitto: ['idle', 'fanout', 'fanin', 'latency'],
   aedes: ['idle', 'fanout', 'fanin', 'latency'],
   'ws-bcast': ['idle', 'fanout', 'fanin', 'latency'],
+  // What write coalescing would bring (bench/servers/ws-broadcast.ts --cork): a reference, not a product.
+  'ws-bcast-cork': ['fanout', 'fanin', 'latency'],
   fieldlink: ['idle', 'fanout', 'fanin', 'latency', 'fullpath'],
   'fieldlink-mqtt': ['idle', 'fanout', 'fanin', 'latency'],
   'fieldlink-sqlite': ['fullpath'],

@@ -44,32 +44,36 @@ export function connectMqtt(port: number, clientId: string): Promise<net.Socket>
   });
 }
 
-/** Publishes for `durationMs` keeping `published - pacer.delivered <= window`; returns the count. */
-export async function publishWindowed(port: number, topic: string, durationMs: number, window: number, pacer: SubPool): Promise<number> {
+/**
+ * Publishes for `durationMs` keeping at most `window` messages in flight, counted
+ * over all `subscribers` of `pool` (published × subscribers − delivered ≤
+ * window × subscribers), so no subscriber can fall far behind unseen; returns the count.
+ */
+export async function publishWindowed(port: number, topic: string, durationMs: number, window: number, pool: SubPool, subscribers: number): Promise<number> {
   const sock = await connectMqtt(port, `bp${process.pid}-w`);
   const tb = Buffer.from(topic);
   let published = 0;
   let scheduled = false;
   let running = true;
-  const base = pacer.delivered;
+  const base = pool.delivered;
   const refill = () => {
     scheduled = false;
     if (!running) return;
-    const room = window - (published - (pacer.delivered - base));
+    const room = window - Math.ceil(published - (pool.delivered - base) / subscribers);
     if (room <= 0) return;
     const parts: Buffer[] = [];
     for (let i = 0; i < room; i++) parts.push(publishPacket(tb, payload('bench-0001')));
     published += room;
     sock.write(parts.length === 1 ? parts[0]! : Buffer.concat(parts));
   };
-  // Runs after the pacer's whole chunk of frames: one write per chunk, not per message.
-  pacer.onMessage = () => {
+  // Runs after a whole chunk of frames: one write per chunk, not per message.
+  pool.onMessage = () => {
     if (!scheduled) { scheduled = true; queueMicrotask(refill); }
   };
   refill();
   await new Promise((r) => setTimeout(r, durationMs));
   running = false;
-  pacer.onMessage = undefined;
+  pool.onMessage = undefined;
   setTimeout(() => sock.destroy(), 5_000).unref();
   return published;
 }

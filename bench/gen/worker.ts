@@ -14,7 +14,7 @@ export type WorkerRequest =
   | { cmd: 'stats' }
   | { cmd: 'reset' }
   | { cmd: 'closeAll' }
-  | { cmd: 'pubMax'; port: number; topic: string; durationMs: number; window: number }
+  | { cmd: 'pubMax'; port: number; topic: string; durationMs: number; window: number; subscribers: number }
   | { cmd: 'devices'; port: number; n: number }
   | { cmd: 'pubRate'; rate: number; durationMs: number; topic: string };
 
@@ -45,7 +45,7 @@ async function handle(req: WorkerRequest): Promise<unknown> {
       devices = await openDevices(req.port, req.n);
       return { n: devices.length };
     case 'pubMax':
-      return { published: await publishWindowed(req.port, req.topic, req.durationMs, req.window, pool) };
+      return { published: await publishWindowed(req.port, req.topic, req.durationMs, req.window, pool, req.subscribers) };
     case 'pubRate':
       // `{i}` in the topic is the device number.
       return { published: await publishRate(devices, req.rate, req.durationMs, (i) => req.topic.replace('{i}', String(i).padStart(4, '0'))) };

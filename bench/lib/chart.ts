@@ -9,7 +9,7 @@
 import type { Row } from './phase.js';
 
 const COLOURS: Record<string, string> = {
-  mosquitto: '#4e79a7', aedes: '#f28e2b', 'ws-bcast': '#9c9c9c', fieldlink: '#59a14f', 'fieldlink-mqtt': '#8cd17d', 'fieldlink-sqlite': '#2f6b2a',
+  mosquitto: '#4e79a7', aedes: '#f28e2b', 'ws-bcast': '#9c9c9c', 'ws-bcast-cork': '#c7c7c7', fieldlink: '#59a14f', 'fieldlink-mqtt': '#8cd17d', 'fieldlink-sqlite': '#2f6b2a',
 };
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 const fmt = (v: number) => (v >= 100 ? Math.round(v).toLocaleString('en-US') : v.toFixed(v >= 10 ? 1 : 2));

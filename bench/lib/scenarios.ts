@@ -1,7 +1,8 @@
 /**
  * The scenarios of the side-by-side benchmark, run against one started target.
- * Subscribers live in the `sub` generator; publishers (and, for max-rate runs,
- * the one pacer subscriber that closes the flow-control loop) in `pub`.
+ * Subscribers live in the `sub` generator and publishers in `pub`, except at
+ * max rate: there the subscribers sit beside the publisher, whose in-flight
+ * window counts every one of them (flow control sees the slowest reader).
  *
  *  fanout-N   1 publisher at max rate (window of in-flight messages) → N subscribers on `bench/#`
  *  fanin      1,000 devices × 10 msg/s → 1 subscriber
@@ -19,11 +20,6 @@ export interface Sizes { durationMs: number; idle: number; fanouts: number[]; wi
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const CONCURRENCY = 200; // handshakes in progress while setting up (not the storm)
 
-async function subscribe(t: Running, g: Gen, n: number, filter: string): Promise<void> {
-  // n - 1 in the subscriber process, 1 pacer beside the publisher.
-  if (n > 1) await g.sub.call({ cmd: 'sub', target: t.sub(filter), n: n - 1, concurrency: CONCURRENCY });
-  await g.pub.call({ cmd: 'sub', target: t.sub(filter), n: 1 });
-}
 
 async function closeAll(g: Gen): Promise<void> {
   await Promise.all([g.sub.call({ cmd: 'closeAll' }), g.pub.call({ cmd: 'closeAll' })]);
@@ -31,9 +27,9 @@ async function closeAll(g: Gen): Promise<void> {
 }
 
 export async function fanout(t: Running, g: Gen, n: number, z: Sizes, scenario = `fanout-${n}`, topic = 'bench/0', filter = 'bench/#'): Promise<Row> {
-  await subscribe(t, g, n, filter);
+  await g.pub.call({ cmd: 'sub', target: t.sub(filter), n, concurrency: CONCURRENCY });
   const row = await measure(scenario, t, g, n, () =>
-    g.pub.call<{ published: number }>({ cmd: 'pubMax', port: t.mqttPort, topic, durationMs: z.durationMs, window: z.window }).then((r) => r.published));
+    g.pub.call<{ published: number }>({ cmd: 'pubMax', port: t.mqttPort, topic, durationMs: z.durationMs, window: z.window, subscribers: n }).then((r) => r.published));
   await closeAll(g);
   return row;
 }

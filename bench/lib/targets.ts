@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort, startServer, type Server } from './proc.js';
 import type { SubTarget } from '../gen/subscriber.js';
 
-export type TargetName = 'mosquitto' | 'aedes' | 'ws-bcast' | 'fieldlink' | 'fieldlink-mqtt' | 'fieldlink-sqlite';
+export type TargetName = 'mosquitto' | 'aedes' | 'ws-bcast' | 'ws-bcast-cork' | 'fieldlink' | 'fieldlink-mqtt' | 'fieldlink-sqlite';
 
 export interface Running {
   readonly name: TargetName;
@@ -76,9 +76,9 @@ const readyJson = (line: string) => {
   }
 };
 
-async function nodeServer(name: 'aedes' | 'ws-bcast'): Promise<Running> {
+async function nodeServer(name: 'aedes' | 'ws-bcast' | 'ws-bcast-cork'): Promise<Running> {
   const file = join(ROOT, 'bench/servers', name === 'aedes' ? 'aedes.ts' : 'ws-broadcast.ts');
-  const server = await startServer(name, process.execPath, [...TS, file], readyJson, { cwd: ROOT });
+  const server = await startServer(name, process.execPath, [...TS, file, ...(name === 'ws-bcast-cork' ? ['--cork'] : [])], readyJson, { cwd: ROOT });
   const wsPort = server.info.wsPort as number;
   return {
     name, server, mqttPort: server.info.mqttPort as number,
@@ -118,6 +118,6 @@ async function fieldlink(name: 'fieldlink' | 'fieldlink-mqtt' | 'fieldlink-sqlit
 
 export function startTarget(name: TargetName, nodeArgs: string[] = []): Promise<Running> {
   if (name === 'mosquitto') return mosquitto();
-  if (name === 'aedes' || name === 'ws-bcast') return nodeServer(name);
+  if (name === 'aedes' || name === 'ws-bcast' || name === 'ws-bcast-cork') return nodeServer(name);
   return fieldlink(name, nodeArgs);
 }
