@@ -31,7 +31,8 @@ const SQL = {
   getToken: 'SELECT * FROM identity_tokens WHERE id = $1',
   putToken: 'INSERT INTO identity_tokens (id, hash, name, role, subject, created_at, expires_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
   listTokens: 'SELECT * FROM identity_tokens ORDER BY created_at, id',
-  revokeToken: 'UPDATE identity_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL',
+  // Placeholders stay in order: SQLite gets them rewritten to plain `?`.
+  revokeToken: 'UPDATE identity_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL',
   hasAny: 'SELECT (SELECT count(*) FROM identity_devices) + (SELECT count(*) FROM identity_users) + (SELECT count(*) FROM identity_tokens) AS n',
 } as const;
 
@@ -55,7 +56,7 @@ function identityStore(x: Exec): IdentityStore {
     getToken: async (id) => ((r) => (r ? token(r) : undefined))(await one(SQL.getToken, [id])),
     putToken: async (t) => void (await x.run(SQL.putToken, [t.id, t.hash, t.name, t.role, t.subject, t.createdAt, t.expiresAt, t.revokedAt])),
     listTokens: async () => (await x.rows(SQL.listTokens, [])).map(token),
-    revokeToken: async (id, at) => (await x.run(SQL.revokeToken, [id, at])) > 0,
+    revokeToken: async (id, at) => (await x.run(SQL.revokeToken, [at, id])) > 0,
     hasAny: async () => Number((await one(SQL.hasAny, []))?.n ?? 0) > 0,
   };
 }
