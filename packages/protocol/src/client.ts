@@ -28,14 +28,18 @@ export type WebSocketCtor = new (url: string) => WebSocketLike;
 export interface ClientOptions {
   url: string;
   WebSocket?: WebSocketCtor;
+  /** An API token (`flt_…`), sent in the `auth` request of every connection. */
   token?: string;
+  /** Or a user and password. Browsers on the hub's own origin usually need neither: the session cookie rides on the upgrade. */
+  credentials?: { user: string; password: string };
   /** Default request timeout in ms (default 10,000). */
   timeoutMs?: number;
   backoff?: { minMs?: number; maxMs?: number };
 }
 
 export type ClientState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
-export interface StateEvent { state: ClientState; retryInMs?: number; attempt?: number; closeCode?: number; reconnected?: boolean; downSince?: number }
+/** `error`: why the last handshake failed; with an access error (3xxx) the client stops (state `closed`) instead of retrying the same credentials. */
+export interface StateEvent { state: ClientState; retryInMs?: number; attempt?: number; closeCode?: number; reconnected?: boolean; downSince?: number; error?: FieldlinkError }
 export type MsgHandler = (msg: MsgPush) => void;
 
 export class FieldlinkError extends Error {
@@ -68,8 +72,9 @@ export class FieldlinkClient {
   private readonly pending = new Map<string, Pending>();
   private readonly subs = new Map<string, { handlers: Set<MsgHandler>; retained: boolean }>();
   private readonly listeners = new Set<(e: StateEvent) => void>();
+  private readonly errorListeners = new Set<(e: FieldlinkError) => void>();
   private readonly Ctor: WebSocketCtor;
-  private openWaiters: (() => void)[] = [];
+  private openWaiters: { resolve(): void; reject(e: Error): void }[] = [];
 
   constructor(private readonly opts: ClientOptions) {
     const g = globalThis as { WebSocket?: WebSocketCtor };
@@ -83,10 +88,16 @@ export class FieldlinkClient {
     return () => this.listeners.delete(fn);
   }
 
-  /** Resolves once connected, authenticated and resubscribed for the first time. */
+  /** Error pushes (`{op:"error"}`): bad frames the hub could not tie to a request. */
+  onError(fn: (e: FieldlinkError) => void): () => void {
+    this.errorListeners.add(fn);
+    return () => this.errorListeners.delete(fn);
+  }
+
+  /** Resolves once connected, authenticated and resubscribed for the first time; rejects when the hub refuses the credentials. */
   connect(): Promise<void> {
     if (this.state === 'open') return Promise.resolve();
-    const p = new Promise<void>((resolve) => this.openWaiters.push(resolve));
+    const p = new Promise<void>((resolve, reject) => this.openWaiters.push({ resolve, reject }));
     if (this.state === 'idle' || this.state === 'closed') this.open();
     return p;
   }
@@ -179,10 +190,22 @@ export class FieldlinkClient {
   }
 
   private async handshake(ws: WebSocketLike): Promise<void> {
+    const creds = this.opts.token ? { token: this.opts.token } : this.opts.credentials ? { ...this.opts.credentials } : {};
     try {
-      this.hub = await this.request<Record<string, unknown>>('auth', this.opts.token ? { token: this.opts.token } : {});
+      this.hub = await this.request<Record<string, unknown>>('auth', creds);
       await Promise.all([...this.subs].map(([filter, s]) => this.request('sub', { filter, retained: s.retained })));
-    } catch {
+    } catch (e) {
+      if (e instanceof FieldlinkError && e.policy === 'access') {
+        // The same credentials will fail again: stop and let the application ask for new ones.
+        this.ws = undefined;
+        ws.close(1000, 'authentication failed');
+        this.setState({ state: 'closed', error: e });
+        this.failAll('CONNECTION_LOST', e.message);
+        const waiters = this.openWaiters;
+        this.openWaiters = [];
+        waiters.forEach((w) => w.reject(e));
+        return;
+      }
       if (this.ws === ws) ws.close(1000, 'handshake failed');
       return;
     }
@@ -194,7 +217,7 @@ export class FieldlinkClient {
     for (const p of this.pending.values()) this.trySend(p);
     const waiters = this.openWaiters;
     this.openWaiters = [];
-    waiters.forEach((w) => w());
+    waiters.forEach((w) => w.resolve());
   }
 
   private scheduleReconnect(closeCode?: number): void {
@@ -216,6 +239,7 @@ export class FieldlinkClient {
     }
     if ('op' in f) {
       if (f.op === 'msg') this.dispatch(f);
+      else if (f.op === 'error') for (const fn of this.errorListeners) fn(new FieldlinkError(f.error));
       return;
     }
     const p = this.pending.get(f.id);

@@ -233,3 +233,24 @@ test('oversized frames and packets are refused on every door', async () => {
   big.end(true);
   await legitFlowing();
 });
+
+test('typed client: refused credentials stop it with the error instead of retrying; good ones connect', async () => {
+  const { FieldlinkClient, FieldlinkError } = await import('@fieldlink/protocol');
+  const bad = new FieldlinkClient({ url: wsUrl(s.hub, '/ws'), WebSocket: WebSocket as never, token: s.tokens.revoked, backoff: { minMs: 20, maxMs: 50 } });
+  const states: string[] = [];
+  bad.onState((e) => states.push(e.state + (e.error ? `:${e.error.codeName}` : '')));
+  await assert.rejects(bad.connect(), (e: unknown) => e instanceof FieldlinkError && e.codeName === 'BAD_CREDENTIALS');
+  assert.equal(bad.state, 'closed');
+  assert.ok(states.includes('closed:BAD_CREDENTIALS'), states.join(','));
+  const good = new FieldlinkClient({ url: wsUrl(s.hub, '/ws'), WebSocket: WebSocket as never, credentials: { user: 'vera', password: s.passwords.vera } });
+  await good.connect();
+  assert.equal((good.hub.identity as { role: string }).role, 'viewer');
+  const errors: string[] = [];
+  good.onError((e) => errors.push(e.codeName));
+  // an error push (a frame the hub could not tie to a request) reaches onError
+  (good as unknown as { ws: { send(t: string): void } }).ws.send('{not json');
+  await until(() => errors.length === 1);
+  assert.deepEqual(errors, ['BAD_JSON']);
+  good.close();
+  await legitFlowing();
+});
