@@ -1,8 +1,10 @@
-/** Entry: styles, the shared device state, the app. */
+/** Entry: styles, the shared device state, the session (login or connect), the app. */
 import { render } from 'preact';
 import './styles.css';
 import { startDevices } from './lib/devices.js';
+import { startSession } from './lib/session.js';
 import { App } from './views/App.js';
 
 startDevices();
+void startSession();
 render(<App />, document.getElementById('app')!);

@@ -1,32 +1,17 @@
 /**
  * The page's one connection to the hub: a FieldlinkClient on `/ws` of the page's
  * own origin (the hub serves the dashboard, so CSP `connect-src 'self'` holds;
- * in `vite dev` the dev server proxies /ws to the hub).
+ * in `vite dev` the dev server proxies /ws to the hub). It sends no credentials:
+ * the session cookie set by the login (session.ts) rides on the upgrade, and the
+ * `auth` reply says who the connection is.
  *
- * The typed client handles replies and `msg` pushes but ignores `{op:"error"}`
- * pushes (the hub's answer to a frame without a usable id). The dashboard must
- * show those too, so the socket is a subclass that looks at each frame first;
- * the check is a cheap prefix test, so 200 msg/s cost nothing extra.
+ * Nothing here connects: session.ts calls `client.connect()` once it knows the
+ * hub will take the connection (a session, or anonymous access).
+ * `{op:"error"}` pushes (frames the hub could not tie to a request) become notices.
  */
-import { FieldlinkClient, type ErrorPush, type StateEvent } from '@fieldlink/protocol';
+import { FieldlinkClient, type FieldlinkError, type StateEvent } from '@fieldlink/protocol';
 import { notify } from './notices.js';
 import { Store } from './store.js';
-
-class TappedWebSocket extends WebSocket {
-  constructor(url: string) {
-    super(url);
-    this.addEventListener('message', (ev: MessageEvent) => {
-      const d = ev.data;
-      if (typeof d !== 'string' || !d.startsWith('{"op":"error"')) return;
-      try {
-        const f = JSON.parse(d) as ErrorPush;
-        notify('Hub error', { code: f.error.code, codeName: f.error.name, message: f.error.message });
-      } catch {
-        /* not JSON: the client ignores it as well */
-      }
-    });
-  }
-}
 
 export function hubWsUrl(loc: Location = location): string {
   return `${loc.protocol === 'https:' ? 'wss' : 'ws'}://${loc.host}/ws`;
@@ -40,10 +25,14 @@ export interface ConnectionView {
   closeCode?: number;
   /** When the connection went down (for "offline since"). */
   downSince?: number;
+  /** Why the client stopped (state `closed`): the hub refused the connection's identity. */
+  error?: FieldlinkError;
 }
 
-export const client = new FieldlinkClient({ url: hubWsUrl(), WebSocket: TappedWebSocket as never, backoff: { minMs: 500, maxMs: 10_000 } });
-export const connection = new Store<ConnectionView>({ state: 'connecting' });
+export const client = new FieldlinkClient({ url: hubWsUrl(), backoff: { minMs: 500, maxMs: 10_000 } });
+export const connection = new Store<ConnectionView>({ state: 'idle' });
+
+client.onError((e) => notify('Hub error', e));
 
 client.onState((e) => {
   const prev = connection.get();
@@ -55,6 +44,7 @@ client.onState((e) => {
     ...(e.attempt !== undefined ? { attempt: e.attempt } : {}),
     ...(e.closeCode !== undefined ? { closeCode: e.closeCode } : {}),
     ...(downSince !== undefined ? { downSince } : {}),
+    ...(e.error ? { error: e.error } : {}),
   });
 });
 

@@ -16,6 +16,7 @@ import { notify } from './notices.js';
 import { loadPlan, PAGE, type HistoryParams, type Window } from './ranges.js';
 import { Series, type Bucket } from './series.js';
 import { schedule, Store } from './store.js';
+import { expose } from './testhooks.js';
 
 type HistoryAnswer = { bucketMs: null; points: { ts: number; value: number }[] } | { bucketMs: number; buckets: Bucket[] };
 
@@ -48,6 +49,7 @@ export class DeviceSeries {
   start(): void {
     this.offs.push(onTelemetry(this.device, (r) => this.onReading(r)));
     this.offs.push(onReconnect((downSince) => void this.afterReconnect(downSince)));
+    expose('chart', { device: this.device, times: (metric: string) => [...(this.series.get(metric)?.x ?? [])] });
     void this.load();
   }
 

@@ -26,8 +26,9 @@ export interface Device {
 export type Reading = { ts: number; values: Record<string, number> };
 
 export const devices = new Store<Map<string, Device>>(new Map());
+let resolveReady!: () => void;
 /** Resolves once the three subscriptions are active (charts load history after this). */
-export let ready: Promise<void> = Promise.resolve();
+export const ready: Promise<void> = new Promise((r) => (resolveReady = r));
 /** True once the first snapshot arrived (the list shows "loading" before). */
 export const loaded = new Store(false);
 
@@ -83,13 +84,31 @@ async function loadSnapshot(): Promise<void> {
   loaded.set(true);
 }
 
-/** Starts the subscriptions and the first snapshot; errors are shown, and retried on reconnect. */
+const FILTERS = ['devices/+/status', 'devices/+/meta', 'devices/+/telemetry'];
+let subscribed = false;
+let subscribing = false;
+
+/**
+ * Subscribes on the first open connection (whenever the login lets it happen),
+ * then asks for the snapshot; errors are shown, and retried on the next open.
+ * The client re-sends the subscriptions itself after a reconnect, and the
+ * snapshot is asked again then.
+ */
 export function startDevices(): void {
   // Subscribe once connected: a `sub` waiting for a hub that is down would time out and be forgotten.
-  ready = client
-    .connect()
-    .then(() => Promise.all(['devices/+/status', 'devices/+/meta', 'devices/+/telemetry'].map((f) => client.subscribe(f, onMessage))))
-    .then(() => undefined);
-  ready.then(loadSnapshot).catch((e: unknown) => notify('Loading devices failed', e));
-  onReconnect(() => void loadSnapshot().catch((e: unknown) => notify('Reloading devices failed', e)));
+  client.onState((e) => {
+    if (e.state !== 'open' || subscribed || subscribing) return;
+    subscribing = true;
+    Promise.all(FILTERS.map((f) => client.subscribe(f, onMessage))) // the same handler twice is one handler: a retry is safe
+      .then(() => {
+        subscribed = true;
+        resolveReady();
+        return loadSnapshot();
+      })
+      .catch((err: unknown) => notify('Loading devices failed', err))
+      .finally(() => (subscribing = false));
+  });
+  onReconnect(() => {
+    if (subscribed) void loadSnapshot().catch((e: unknown) => notify('Reloading devices failed', e));
+  });
 }

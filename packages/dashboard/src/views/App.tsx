@@ -1,12 +1,19 @@
-/** The page frame: header with navigation and connection state, the routed view, notices. */
+/**
+ * The page frame: header with navigation, connection state and who is logged in,
+ * then the login form or the routed view, and the notices.
+ */
 import { useRoute } from '../lib/route.js';
+import { auth } from '../lib/session.js';
+import { useStore } from '../lib/store.js';
 import { DeviceList } from './DeviceList.js';
 import { DeviceView } from './DeviceView.js';
 import { Explorer } from './Explorer.js';
-import { ConnectionBadge, Notices } from './Status.js';
+import { Login } from './Login.js';
+import { ConnectionBadge, Notices, UserBadge } from './Status.js';
 
 export function App() {
   const route = useRoute();
+  const a = useStore(auth);
   const section = route.view === 'explorer' ? 'explorer' : 'devices';
   return (
     <>
@@ -19,15 +26,26 @@ export function App() {
           Fieldlink
         </a>
         <nav aria-label="Main">
-          <a href="#/devices" aria-current={section === 'devices' ? 'page' : undefined}>Devices</a>
-          <a href="#/explorer" aria-current={section === 'explorer' ? 'page' : undefined}>Topic explorer</a>
+          {a.phase === 'in' && (
+            <>
+              <a href="#/devices" aria-current={section === 'devices' ? 'page' : undefined}>Devices</a>
+              <a href="#/explorer" aria-current={section === 'explorer' ? 'page' : undefined}>Topic explorer</a>
+            </>
+          )}
         </nav>
-        <ConnectionBadge />
+        {a.phase === 'in' && <ConnectionBadge />}
+        {a.phase === 'in' && a.identity && <UserBadge identity={a.identity} />}
       </header>
-      <main id="main" tabIndex={-1}>
-        {route.view === 'devices' && <DeviceList />}
-        {route.view === 'device' && <DeviceView key={route.id} id={route.id} query={route.query} />}
-        {route.view === 'explorer' && <Explorer query={route.query} />}
+      <main id="main" tabIndex={-1} class={a.phase === 'login' ? 'narrow' : undefined}>
+        {a.phase === 'checking' && <p class="empty" aria-live="polite">Checking the session…</p>}
+        {a.phase === 'login' && <Login key={a.error ?? ''} error={a.error} />}
+        {a.phase === 'in' && (
+          <>
+            {route.view === 'devices' && <DeviceList />}
+            {route.view === 'device' && <DeviceView key={route.id} id={route.id} query={route.query} />}
+            {route.view === 'explorer' && <Explorer query={route.query} />}
+          </>
+        )}
       </main>
       <Notices />
     </>

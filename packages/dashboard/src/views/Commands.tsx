@@ -9,6 +9,7 @@ import { useState } from 'preact/hooks';
 import { client } from '../lib/connection.js';
 import { errorText } from '../lib/format.js';
 import { defaultValue, describe, fieldKind, parseParams } from '../lib/params.js';
+import { useSendBlock } from '../lib/session.js';
 
 type Answer = { ok: true; result: unknown; ms: number } | { ok: false; text: string };
 
@@ -40,7 +41,7 @@ function Field({ id, name, spec, value, problem, onChange }: { id: string; name:
   );
 }
 
-function MethodForm({ device, method, spec }: { device: string; method: string; spec: NonNullable<DeviceMeta['methods']>[string] }) {
+function MethodForm({ device, method, spec, blocked }: { device: string; method: string; spec: NonNullable<DeviceMeta['methods']>[string]; blocked: boolean }) {
   const params = spec.params ?? {};
   const [values, setValues] = useState<Record<string, string>>(() => Object.fromEntries(Object.entries(params).map(([k, p]) => [k, defaultValue(p)])));
   const [problems, setProblems] = useState<Record<string, string>>({});
@@ -68,12 +69,14 @@ function MethodForm({ device, method, spec }: { device: string; method: string; 
     <form class="method" noValidate onSubmit={submit} data-method={method} aria-labelledby={`${fid}-h`}>
       <h3 id={`${fid}-h`}>{method.replace(/_/g, ' ')}</h3>
       {spec.description && <p class="muted">{spec.description}</p>}
-      {Object.entries(params).map(([name, p]) => (
-        <Field key={name} id={`${fid}-${name}`} name={name} spec={p} value={values[name] ?? ''} problem={problems[name]} onChange={(v) => setValues({ ...values, [name]: v })} />
-      ))}
-      <button type="submit" disabled={busy}>
-        {busy ? 'Sending…' : Object.keys(params).length ? 'Send' : 'Run'}
-      </button>
+      <fieldset class="plain" disabled={blocked} aria-describedby={blocked ? 'cmd-blocked' : undefined}>
+        {Object.entries(params).map(([name, p]) => (
+          <Field key={name} id={`${fid}-${name}`} name={name} spec={p} value={values[name] ?? ''} problem={problems[name]} onChange={(v) => setValues({ ...values, [name]: v })} />
+        ))}
+        <button type="submit" disabled={busy}>
+          {busy ? 'Sending…' : Object.keys(params).length ? 'Send' : 'Run'}
+        </button>
+      </fieldset>
       <output class={`answer ${answer ? (answer.ok ? 'ok' : 'bad') : ''}`} aria-live="polite">
         {answer?.ok === true && (
           <>
@@ -89,15 +92,21 @@ function MethodForm({ device, method, spec }: { device: string; method: string; 
 
 export function Commands({ device, meta }: { device: string; meta: DeviceMeta | null }) {
   const methods = Object.entries(meta?.methods ?? {});
+  const block = useSendBlock('send commands');
   return (
     <section class="panel" aria-labelledby="cmd-h">
       <h2 id="cmd-h">Commands</h2>
+      {block && methods.length > 0 && (
+        <p id="cmd-blocked" class="note role-note">
+          {block}
+        </p>
+      )}
       {methods.length === 0 ? (
         <p class="empty">This device's meta lists no methods.</p>
       ) : (
         <div class="methods">
           {methods.map(([name, spec]) => (
-            <MethodForm key={name} device={device} method={name} spec={spec} />
+            <MethodForm key={name} device={device} method={name} spec={spec} blocked={block !== undefined} />
           ))}
         </div>
       )}

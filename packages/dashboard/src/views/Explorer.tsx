@@ -8,6 +8,7 @@ import { client } from '../lib/connection.js';
 import { addFilter, clearMessages, explorer, MAX_MESSAGES, payloadFor, removeFilter, setPaused, type Entry } from '../lib/explorer.js';
 import { clockTime, errorText } from '../lib/format.js';
 import { memo } from '../lib/memo.js';
+import { useSendBlock } from '../lib/session.js';
 import { useStore } from '../lib/store.js';
 
 const Message = memo(function Message({ e, pretty }: { e: Entry; pretty: boolean }) {
@@ -75,6 +76,7 @@ function Publish() {
   const [retain, setRetain] = useState(false);
   const [qos, setQos] = useState<0 | 1 | 2>(0);
   const [result, setResult] = useState<{ ok: boolean; text: string }>();
+  const block = useSendBlock('publish');
   const submit = async (e: Event) => {
     e.preventDefault();
     setResult(undefined);
@@ -89,36 +91,43 @@ function Publish() {
   return (
     <form class="publish" onSubmit={submit} aria-labelledby="pub-h">
       <h2 id="pub-h">Publish</h2>
-      <label class="field">
-        <span>Topic</span>
-        <input name="topic" value={topic} required spellcheck={false} onInput={(e) => setTopic(e.currentTarget.value)} />
-      </label>
-      <label class="field">
-        <span>Payload</span>
-        <textarea name="payload" rows={4} spellcheck={false} value={payload} onInput={(e) => setPayload(e.currentTarget.value)} />
-      </label>
-      <div class="row">
+      {block && (
+        <p id="pub-blocked" class="note role-note">
+          {block}
+        </p>
+      )}
+      <fieldset class="plain publish-fields" disabled={block !== undefined} aria-describedby={block ? 'pub-blocked' : undefined}>
         <label class="field">
-          <span>Send as</span>
-          <select value={as} onChange={(e) => setAs(e.currentTarget.value as typeof as)}>
-            <option value="auto">JSON if it parses</option>
-            <option value="json">JSON</option>
-            <option value="text">Text</option>
-          </select>
+          <span>Topic</span>
+          <input name="topic" value={topic} required spellcheck={false} onInput={(e) => setTopic(e.currentTarget.value)} />
         </label>
         <label class="field">
-          <span>QoS</span>
-          <select value={String(qos)} onChange={(e) => setQos(Number(e.currentTarget.value) as 0 | 1 | 2)}>
-            <option value="0">0</option>
-            <option value="1">1</option>
-            <option value="2">2</option>
-          </select>
+          <span>Payload</span>
+          <textarea name="payload" rows={4} spellcheck={false} value={payload} onInput={(e) => setPayload(e.currentTarget.value)} />
         </label>
-        <label class="field check">
-          <input type="checkbox" checked={retain} onChange={(e) => setRetain(e.currentTarget.checked)} /> retain
-        </label>
-        <button type="submit">Publish</button>
-      </div>
+        <div class="row">
+          <label class="field">
+            <span>Send as</span>
+            <select value={as} onChange={(e) => setAs(e.currentTarget.value as typeof as)}>
+              <option value="auto">JSON if it parses</option>
+              <option value="json">JSON</option>
+              <option value="text">Text</option>
+            </select>
+          </label>
+          <label class="field">
+            <span>QoS</span>
+            <select value={String(qos)} onChange={(e) => setQos(Number(e.currentTarget.value) as 0 | 1 | 2)}>
+              <option value="0">0</option>
+              <option value="1">1</option>
+              <option value="2">2</option>
+            </select>
+          </label>
+          <label class="field check">
+            <input type="checkbox" checked={retain} onChange={(e) => setRetain(e.currentTarget.checked)} /> retain
+          </label>
+          <button type="submit">Publish</button>
+        </div>
+      </fieldset>
       <output class={`answer ${result ? (result.ok ? 'ok' : 'bad') : ''}`} aria-live="polite">
         {result && <span role={result.ok ? undefined : 'alert'}>{result.text}</span>}
       </output>
