@@ -14,17 +14,14 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'vite';
 import type { Page } from 'playwright-core';
 import { startFleet, type Fleet } from '@fieldlink/device';
 import { startHub, type Hub } from '../../packages/hub/src/hub.js';
 import { createLogger } from '../../packages/hub/src/log.js';
 import { testConfig } from '../../packages/hub/test/helpers.js';
 import { captureScreenshots } from '../../packages/dashboard/scripts/screenshots.js';
-import { launchChromium } from './browser.js';
+import { buildDashboard, launchChromium, startCuttableProxy } from './browser.js';
 
-const DASHBOARD = fileURLToPath(new URL('../../packages/dashboard/', import.meta.url));
 const KEEPALIVE_SEC = 2;
 const tmp = mkdtempSync(join(tmpdir(), 'fl-dash-e2e-'));
 let hub: Hub;
@@ -35,7 +32,7 @@ const pageErrors: string[] = [];
 
 before(async () => {
   const outDir = join(tmp, 'public');
-  await build({ root: DASHBOARD, configFile: join(DASHBOARD, 'vite.config.ts'), logLevel: 'warn', build: { outDir, emptyOutDir: true } });
+  await buildDashboard(outDir);
   const cfg = testConfig({ store: 'sqlite', dataDir: join(tmp, 'data'), dashboardDir: outDir });
   hub = await startHub(cfg, createLogger('silent'));
   fleet = await startFleet({ url: `mqtt://127.0.0.1:${hub.mqttPort}`, count: 3, intervalMs: 200, light: 'indoor', keepaliveSec: KEEPALIVE_SEC });
@@ -161,6 +158,49 @@ test('topic explorer: receives a message published with mosquitto_pub; hub error
   await page.fill('textarea[name="payload"]', '{"from":"dashboard"}');
   await page.click('form.publish button[type="submit"]');
   await page.locator('li.msg[data-topic="e2e/from-browser"]').waitFor();
+});
+
+test('reconnect: the chart backfills what the devices published while the page was cut off, without duplicates', async () => {
+  // The page reaches the hub through a proxy that the test cuts; the devices publish straight to the hub (MQTT) throughout.
+  const proxy = await startCuttableProxy(Number(new URL(hub.url).port));
+  const p = await browser.context.newPage();
+  p.on('pageerror', (e) => pageErrors.push(e.message));
+  p.setDefaultTimeout(15_000);
+  try {
+    const times = () => p.evaluate(() => (window as unknown as { __fieldlink: { chart: { times(m: string): number[] } } }).__fieldlink.chart.times('lux'));
+    await p.goto(`${proxy.url}/?e2e#/devices/sim-2`);
+    await p.waitForSelector('.conn[data-state="open"]');
+    await p.waitForFunction(() => Number(document.querySelector<HTMLElement>('.chart[data-metric="lux"]')?.dataset.points) > 5);
+
+    const cutAt = Date.now();
+    proxy.cut();
+    await p.waitForSelector('.conn:not([data-state="open"])');
+    await p.waitForTimeout(3000); // readings keep going into the store meanwhile
+    const restoredAt = Date.now();
+    const heldBefore = await times();
+    assert.ok(!heldBefore.some((t) => t > cutAt + 500 && t < restoredAt - 500), 'the page got nothing during the cut');
+    proxy.restore();
+    await p.waitForSelector('.conn[data-state="open"]', { timeout: 30_000 }); // the client's backoff is at most 10 s
+
+    const res = await fetch(`${hub.url}/api/v1/history?device=sim-2&metric=lux&from=${cutAt + 500}&to=${restoredAt - 500}&limit=1000`);
+    const stored = ((await res.json()) as { points: { ts: number }[] }).points.map((x) => x.ts);
+    assert.ok(stored.length >= 5, `the store has readings from the gap (${stored.length})`);
+    await p.waitForFunction(
+      (want) => {
+        const held = new Set((window as unknown as { __fieldlink: { chart: { times(m: string): number[] } } }).__fieldlink.chart.times('lux'));
+        return want.every((t) => held.has(t));
+      },
+      stored,
+      { timeout: 15_000 },
+    );
+    await p.waitForFunction((t) => (window as unknown as { __fieldlink: { chart: { times(m: string): number[] } } }).__fieldlink.chart.times('lux').some((x) => x > t), restoredAt);
+    const held = await times();
+    for (let i = 1; i < held.length; i++) assert.ok(held[i]! > held[i - 1]!, `strictly increasing, no duplicates (at ${i}: ${held[i - 1]} then ${held[i]})`);
+    assert.equal(new Set(held).size, held.length);
+  } finally {
+    await p.close();
+    await proxy.close();
+  }
 });
 
 test('screenshots of the main views (1280×800, 360 px, dark)', async () => {
