@@ -80,7 +80,7 @@ export async function startCuttableProxy(targetPort: number, targetHost = '127.0
   });
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
-  return {
+  const proxy: CuttableProxy = {
     url: `http://127.0.0.1:${port}`,
     cut() {
       up = false;
@@ -90,8 +90,9 @@ export async function startCuttableProxy(targetPort: number, targetHost = '127.0
       up = true;
     },
     async close() {
-      this.cut();
+      proxy.cut();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+  return proxy;
 }
