@@ -120,6 +120,7 @@ test('a viewer sees the charts, but the command and publish forms are disabled w
   const identify = page.locator('form[data-method="identify"]');
   assert.equal(await identify.locator('button[type="submit"]').isDisabled(), true);
   assert.equal(await page.locator('form[data-method="set_interval"] input[name="ms"]').isDisabled(), true);
+  await page.locator('section[aria-labelledby="cmd-h"]').screenshot({ path: join(shots, 'device-viewer.png') });
 
   // The hub decides, not the page: with the form forced open, the call comes back FORBIDDEN and says so.
   await identify.locator('fieldset').evaluate((f: HTMLFieldSetElement) => (f.disabled = false));
