@@ -193,7 +193,6 @@ export class FieldlinkClient {
     const creds = this.opts.token ? { token: this.opts.token } : this.opts.credentials ? { ...this.opts.credentials } : {};
     try {
       this.hub = await this.request<Record<string, unknown>>('auth', creds);
-      await Promise.all([...this.subs].map(([filter, s]) => this.request('sub', { filter, retained: s.retained })));
     } catch (e) {
       if (e instanceof FieldlinkError && e.policy === 'access') {
         // The same credentials will fail again: stop and let the application ask for new ones.
@@ -206,6 +205,19 @@ export class FieldlinkClient {
         waiters.forEach((w) => w.reject(e));
         return;
       }
+      if (this.ws === ws) ws.close(1000, 'handshake failed');
+      return;
+    }
+    // Re-subscribe; a filter the hub now refuses (rules changed) is dropped and reported, the rest go on.
+    const results = await Promise.allSettled([...this.subs].map(([filter, s]) => this.request('sub', { filter, retained: s.retained }).catch((e: unknown) => {
+      if (e instanceof FieldlinkError && e.policy !== 'retry') {
+        this.subs.delete(filter);
+        for (const fn of this.errorListeners) fn(e);
+        return;
+      }
+      throw e;
+    })));
+    if (results.some((r) => r.status === 'rejected')) {
       if (this.ws === ws) ws.close(1000, 'handshake failed');
       return;
     }

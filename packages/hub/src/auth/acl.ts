@@ -61,15 +61,23 @@ export function filterWithin(grant: string, filter: string): boolean {
 }
 
 export class Acl {
+  /** Grants per identity and action, computed once: the rules never change while the hub runs. */
+  private readonly memo = new Map<string, string[]>();
+
   constructor(private readonly rules: readonly Rule[] = DEFAULT_RULES) {}
 
   private grants(who: Identity, action: Action): string[] {
+    const key = `${who.kind}\u0000${who.id}\u0000${who.role}\u0000${who.user ?? ''}\u0000${action}`;
+    const known = this.memo.get(key);
+    if (known) return known;
+    if (this.memo.size > 50_000) this.memo.clear();
     const out: string[] = [];
     for (const r of this.rules) {
       if (r.identity !== undefined ? r.identity !== `${who.kind}:${who.id}` : r.role !== who.role) continue;
       if (!r.allow.includes(action)) continue;
       for (const t of r.topics) out.push(expand(t, who));
     }
+    this.memo.set(key, out);
     return out;
   }
 

@@ -26,6 +26,7 @@
  */
 import { parseDeviceTopic } from '@fieldlink/protocol';
 import type { Bus, BusMessage, Subscription } from '../bus/types.js';
+import { NOT_JSON, jsonOf } from '../bus/json.js';
 import type { Point, Store } from '../storage/types.js';
 
 export interface IngestOptions {
@@ -78,12 +79,14 @@ function goodMetric(name: string): boolean {
 
 /** Points of one telemetry payload, or undefined if it is not a JSON object. */
 export function telemetryPoints(device: string, payload: Buffer | string, busTs: number, now: number,
-  window: { maxPastMs?: number; maxFutureMs?: number } = {}): Point[] | undefined {
-  let obj: unknown;
-  try {
-    obj = JSON.parse(payload.toString());
-  } catch {
-    return undefined;
+  window: { maxPastMs?: number; maxFutureMs?: number } = {}, parsed?: unknown): Point[] | undefined {
+  let obj: unknown = parsed;
+  if (obj === undefined) {
+    try {
+      obj = JSON.parse(payload.toString());
+    } catch {
+      return undefined;
+    }
   }
   if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) return undefined;
   const rec = obj as Record<string, unknown>;
@@ -254,7 +257,9 @@ export async function startIngest(bus: Bus, store: Store, opts: IngestOptions = 
   const onMessage = (msg: BusMessage) => {
     const t = parseDeviceTopic(msg.topic);
     if (t?.kind !== 'telemetry') return;
-    const points = telemetryPoints(t.device, msg.payload, msg.ts, now(), opts);
+    const parsed = jsonOf(msg);
+    if (parsed === NOT_JSON) return queue.reject();
+    const points = telemetryPoints(t.device, msg.payload, msg.ts, now(), opts, parsed);
     if (points === undefined) queue.reject();
     else queue.push(points);
   };

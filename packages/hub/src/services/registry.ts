@@ -5,6 +5,7 @@
  */
 import { parseDeviceTopic } from '@fieldlink/protocol';
 import type { Bus, BusMessage, Subscription } from '../bus/types.js';
+import { NOT_JSON, jsonOf } from '../bus/json.js';
 import type { DeviceRecord, Store } from '../storage/types.js';
 
 export interface Registry {
@@ -14,14 +15,6 @@ export interface Registry {
 }
 
 const SAVE_DEBOUNCE_MS = 1000;
-
-function parseJson(payload: Buffer): unknown {
-  try {
-    return JSON.parse(payload.toString('utf8'));
-  } catch {
-    return undefined;
-  }
-}
 
 export async function startRegistry(bus: Bus, store?: Store, onError?: (e: unknown) => void): Promise<Registry> {
   const devices = new Map<string, DeviceRecord>();
@@ -59,7 +52,8 @@ export async function startRegistry(bus: Bus, store?: Store, onError?: (e: unkno
       if (rec && t.kind === 'status') rec.online = false;
       return;
     }
-    const body = parseJson(m.payload);
+    const parsed = jsonOf(m);
+    const body = parsed === NOT_JSON ? undefined : parsed;
     if (typeof body !== 'object' || body === null) return;
     const rec = touch(t.device, m.ts);
     if (!m.retained) rec.lastSeen = Math.max(rec.lastSeen, m.ts);

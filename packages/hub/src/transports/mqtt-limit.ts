@@ -1,25 +1,26 @@
 /**
- * A byte-level guard in front of the broker: reads each MQTT packet's fixed
- * header (type byte + Remaining Length, MQTT 3.1.1 §2.2.3) and cuts the
- * connection before buffering a packet larger than `maxBytes`. Aedes has no
- * packet size limit of its own; without this a client could make the hub
- * buffer up to 256 MB per connection. Bytes pass through unchanged.
+ * A byte-level guard in front of the broker: follows each MQTT packet's fixed
+ * header (type byte + Remaining Length, MQTT 3.1.1 §2.2.3) in the bytes read and
+ * cuts the connection before a packet larger than `maxBytes` is buffered. Aedes
+ * has no packet size limit of its own; without this a client could make the hub
+ * hold up to 256 MB per connection.
+ *
+ * It sits on the stream's `read()` (which Aedes calls on 'readable'), so it adds
+ * no stream stage and no copy on the hot path.
  */
-import { Transform, type TransformCallback } from 'node:stream';
+import type { Duplex } from 'node:stream';
 
-export class MqttPacketLimit extends Transform {
+export class MqttPacketGuard {
   /** 0: expecting a type byte; 1..4: reading Remaining Length; then skipping the body. */
   private state = 0;
   private length = 0;
   private multiplier = 1;
   private remaining = 0;
-  rejected = false;
 
-  constructor(private readonly maxBytes: number) {
-    super();
-  }
+  constructor(readonly maxBytes: number) {}
 
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+  /** Account for these bytes; false when a packet is too large or malformed in its length. */
+  feed(chunk: Buffer): boolean {
     let i = 0;
     while (i < chunk.length) {
       if (this.remaining > 0) {
@@ -37,19 +38,29 @@ export class MqttPacketLimit extends Transform {
       }
       this.length += (byte & 0x7f) * this.multiplier;
       this.multiplier *= 128;
-      if (this.length > this.maxBytes) return this.reject(cb);
+      if (this.length > this.maxBytes) return false;
       if (byte & 0x80) {
-        if (++this.state > 4) return this.reject(cb); // [MQTT-2.2.3] at most four length bytes
+        if (++this.state > 4) return false; // [MQTT-2.2.3] at most four length bytes
         continue;
       }
       this.state = 0;
       this.remaining = this.length;
     }
-    cb(null, chunk);
+    return true;
   }
+}
 
-  private reject(cb: TransformCallback): void {
-    this.rejected = true;
-    cb(new Error(`MQTT packet larger than ${this.maxBytes} bytes`));
-  }
+/** Wrap `stream.read` so every chunk the broker reads passes the guard; on a violation the stream is destroyed. */
+export function guardReads<S extends Duplex>(stream: S, maxBytes: number): S {
+  const guard = new MqttPacketGuard(maxBytes);
+  const read = stream.read.bind(stream);
+  stream.read = (size?: number) => {
+    const chunk = read(size) as Buffer | null;
+    if (chunk && !guard.feed(chunk)) {
+      stream.destroy(new Error(`MQTT packet larger than ${maxBytes} bytes`));
+      return null;
+    }
+    return chunk;
+  };
+  return stream;
 }

@@ -1,31 +1,17 @@
 /**
  * MQTT listeners as adapters around the broker core: the core takes any duplex
  * stream (`broker.handle(stream)`), so each transport is a few lines here (the
- * MQTT.js habit). The broker never owns a socket. Every stream passes through
- * MqttPacketLimit first, and through the shared connection limits.
+ * MQTT.js habit). The broker never owns a socket. Every stream gets the packet
+ * size guard and counts against the shared connection limits.
  */
 import net from 'node:net';
 import tls from 'node:tls';
-import { Duplex } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import type { Aedes } from 'aedes';
 import type { ConnectionLimits } from '../auth/limits.js';
-import { MqttPacketLimit } from './mqtt-limit.js';
-
-/** The socket's bytes through the packet-size guard; writes go straight out. Keeps what the security hooks read (address, TLS peer). */
-function guarded(socket: Duplex & Partial<Pick<tls.TLSSocket, 'getPeerCertificate' | 'authorized'>> & { remoteAddress?: string }, maxBytes: number): Duplex {
-  const limit = new MqttPacketLimit(maxBytes);
-  const duplex = Duplex.from({ readable: socket.pipe(limit), writable: socket });
-  limit.on('error', () => socket.destroy());
-  socket.on('error', () => duplex.destroy());
-  socket.on('close', () => duplex.destroy());
-  duplex.on('close', () => socket.destroy());
-  return Object.assign(duplex, {
-    remoteAddress: socket.remoteAddress,
-    ...(socket.getPeerCertificate ? { getPeerCertificate: socket.getPeerCertificate.bind(socket), authorized: socket.authorized } : {}),
-  });
-}
+import { guardReads } from './mqtt-limit.js';
 
 function admit(socket: net.Socket, limits: ConnectionLimits): boolean {
   const release = limits.acquire(socket.remoteAddress ?? '?');
@@ -42,7 +28,7 @@ export function createMqttTcpServer(broker: Aedes, limits: ConnectionLimits, max
   return net.createServer((socket) => {
     if (!admit(socket, limits)) return;
     socket.setNoDelay(true);
-    broker.handle(guarded(socket, maxPacketBytes));
+    broker.handle(guardReads(socket, maxPacketBytes));
   });
 }
 
@@ -51,7 +37,7 @@ export function createMqttTlsServer(broker: Aedes, limits: ConnectionLimits, max
   return tls.createServer(options, (socket) => {
     if (!admit(socket, limits)) return;
     socket.setNoDelay(true);
-    broker.handle(guarded(socket, maxPacketBytes));
+    broker.handle(guardReads(socket, maxPacketBytes));
   });
 }
 
@@ -72,8 +58,7 @@ export function createMqttWsHandler(broker: Aedes, maxPacketBytes: number) {
       wss.handleUpgrade(req, socket, head, (ws) => {
         const stream = createWebSocketStream(ws);
         stream.on('error', () => stream.destroy());
-        const s = guarded(Object.assign(stream, { remoteAddress: req.socket.remoteAddress }), maxPacketBytes);
-        broker.handle(s, req);
+        broker.handle(guardReads(stream, maxPacketBytes), req);
       });
     },
     get clients() {

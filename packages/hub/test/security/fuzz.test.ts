@@ -67,7 +67,7 @@ function jsonCase(r: () => number): string | Buffer {
   const pick = r();
   const base = SEEDS_JSON[Math.floor(r() * SEEDS_JSON.length)]!;
   if (pick < 0.45) return mutate(r, Buffer.from(base)).toString('latin1');
-  if (pick < 0.6) return base.replace(/"[a-z]+"/, JSON.stringify(['', '\u0000', 'x'.repeat(2000), '#', '+/+', '\ud800', '🙂', 1e309][Math.floor(r() * 8)]));
+  if (pick < 0.6) return base.replace(/"[a-z]+"/, JSON.stringify(['', '\u0000', 'x'.repeat(2000), '#', '+/+', '\ud800', '🙂', 'Infinity'][Math.floor(r() * 8)]));
   if (pick < 0.7) return '['.repeat(1 + Math.floor(r() * 20000)); // deep nesting
   if (pick < 0.8) return Buffer.from(Array.from({ length: Math.floor(r() * 512) }, () => Math.floor(r() * 256)));
   if (pick < 0.9) return JSON.stringify({ op: base.slice(7, 12), id: String(Math.floor(r() * 5)), [String(r())]: r() < 0.5 ? null : [r(), {}, 'z'] });

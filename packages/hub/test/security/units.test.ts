@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { Acl, filterWithin, parseRules, type Identity } from '../../src/auth/acl.js';
 import { fastHash, hashPassword, makeToken, parseToken, verifySecret } from '../../src/auth/secrets.js';
 import { AuthBackoff, ConnectionLimits, TokenBucket } from '../../src/auth/limits.js';
-import { MqttPacketLimit } from '../../src/transports/mqtt-limit.js';
+import { MqttPacketGuard } from '../../src/transports/mqtt-limit.js';
 
 const dev: Identity = { kind: 'device', id: 'd1', role: 'device' };
 const viewer: Identity = { kind: 'user', id: 'vera', role: 'viewer', user: 'vera' };
@@ -85,16 +85,12 @@ test('limiters: token bucket, backoff after free failures, connection caps', () 
   assert.ok(c.acquire('c'), 'release is idempotent and frees a slot');
 });
 
-test('MQTT packet guard: passes small packets byte for byte, refuses a large Remaining Length before buffering', async () => {
-  const g = new MqttPacketLimit(100);
-  const out: Buffer[] = [];
-  g.on('data', (d: Buffer) => out.push(d));
+test('MQTT packet guard: follows packets across chunks, refuses a large Remaining Length before the body arrives', () => {
+  const g = new MqttPacketGuard(100);
   const ping = Buffer.from([0xc0, 0x00]);
   const pub = Buffer.concat([Buffer.from([0x30, 7, 0, 1, 0x74]), Buffer.from('abcd')]);
-  g.write(Buffer.concat([ping, pub]));
-  await new Promise((r) => setImmediate(r));
-  assert.deepEqual(Buffer.concat(out), Buffer.concat([ping, pub]));
-  const err = new Promise<Error>((r) => g.once('error', r));
-  g.write(Buffer.from([0x30, 0xff, 0xff, 0x7f])); // 2 MB announced
-  assert.match((await err).message, /larger than 100 bytes/);
+  const both = Buffer.concat([ping, pub, ping]);
+  for (let i = 0; i < both.length; i++) assert.ok(g.feed(both.subarray(i, i + 1)), `byte ${i}`);
+  assert.equal(g.feed(Buffer.from([0x30, 0xff, 0xff, 0x7f])), false, '2 MB announced');
+  assert.equal(new MqttPacketGuard(1e9).feed(Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x01])), false, 'five length bytes');
 });

@@ -66,8 +66,8 @@ export function createBrowserDoor(ctx: BrowserContext, opts: BrowserDoorOptions)
     }
   };
 
-  const onConnection = (ws: WebSocket, req: IncomingMessage) => {
-    const s = new BrowserSession(ws, req.socket.remoteAddress ?? '?', opts);
+  const onConnection = (ws: WebSocket, raw: Duplex, req: IncomingMessage) => {
+    const s = new BrowserSession(ws, raw, req.socket.remoteAddress ?? '?', opts);
     s.identity = ctx.security.sessions.fromRequest(req) ?? ctx.security.authenticator.anonymous();
     s.bucket = ctx.security.publishBucket();
     sessions.add(s);
@@ -118,7 +118,7 @@ export function createBrowserDoor(ctx: BrowserContext, opts: BrowserDoorOptions)
       return t;
     },
     handleUpgrade(req, socket, head) {
-      wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, req));
+      wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, socket, req));
     },
     async close(code, reason) {
       for (const s of sessions) s.close(code, reason);

@@ -13,8 +13,8 @@ import { topicMatches } from '@fieldlink/protocol';
 import { encodePush } from './encode.js';
 
 export interface FanoutTarget {
-  /** Deliver a serialised push; `msg` identifies the publish for de-duplication. */
-  push(frame: string, msg: BusMessage): void;
+  /** Deliver a push (a complete WebSocket frame); `msg` identifies the publish for de-duplication. */
+  push(frame: Buffer, msg: BusMessage): void;
 }
 
 interface FilterEntry {
@@ -26,7 +26,7 @@ interface FilterEntry {
   lingerTimer?: ReturnType<typeof setTimeout>;
 }
 
-interface RingItem { seq: number; topic: string; frame: string; msg: BusMessage }
+interface RingItem { seq: number; topic: string; frame: Buffer; msg: BusMessage }
 
 export interface FanoutOptions {
   ringSize: number;
@@ -37,7 +37,7 @@ export interface FanoutOptions {
 export class Fanout {
   readonly epoch = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
   private seq = 0;
-  private readonly frames = new WeakMap<BusMessage, string>();
+  private readonly frames = new WeakMap<BusMessage, Buffer>();
   private readonly filters = new Map<string, FilterEntry>();
   private readonly ring: (RingItem | undefined)[];
   private ringHead = 0;
@@ -51,7 +51,7 @@ export class Fanout {
   }
 
   /** Serialise once per publish; assigns the seq. Retained replays get their own frames. */
-  frameFor(msg: BusMessage): string {
+  frameFor(msg: BusMessage): Buffer {
     let f = this.frames.get(msg);
     if (f === undefined) {
       const seq = ++this.seq;

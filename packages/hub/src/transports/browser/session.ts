@@ -10,6 +10,7 @@
  * queued. A connection stalled for the stall timeout, or with more than the hard
  * limit buffered, is closed with 4008 so one stuck browser cannot hold memory.
  */
+import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { CloseCodes, errorBody, type CodeName } from '@fieldlink/protocol';
 import type { BusMessage } from '../../bus/types.js';
@@ -33,26 +34,27 @@ export class BrowserSession implements FanoutTarget {
   sent = 0;
   private lastMsg: BusMessage | undefined;
   /** While retained values of a new subscription are being sent, live pushes wait here. */
-  private held: string[] | undefined;
+  private held: Buffer[] | undefined;
   private holding = 0;
   private closed = false;
-  private readonly queue: string[] = [];
+  private readonly queue: Buffer[] = [];
   private queueBytes = 0;
   private stalledSince = 0;
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(readonly ws: WebSocket, readonly remote: string, private readonly limits: SessionLimits) {}
+  /** `raw` is the upgraded socket under `ws`: pushes are prebuilt frames written to it directly. */
+  constructor(readonly ws: WebSocket, private readonly raw: Duplex, readonly remote: string, private readonly limits: SessionLimits) {}
 
   get maxSubscriptions(): number {
     return this.limits.maxSubscriptions;
   }
 
-  push(frame: string, msg: BusMessage): void {
+  push(frame: Buffer, msg: BusMessage): void {
     // The bus hands one publish to each matching filter in turn with the same object (bus contract item 2).
     if (msg === this.lastMsg) return;
     this.lastMsg = msg;
     if (this.held) this.held.push(frame);
-    else this.write(frame, true);
+    else this.write(frame);
   }
 
   hold(): void {
@@ -64,21 +66,28 @@ export class BrowserSession implements FanoutTarget {
     if (--this.holding > 0 || !this.held) return;
     const frames = this.held;
     this.held = undefined;
-    for (const f of frames) this.write(f, true);
+    for (const f of frames) this.write(f);
   }
 
   /** Retained values sent to this session only, outside the shared fan-out. */
-  pushDirect(frame: string): void {
-    this.write(frame, true);
+  pushDirect(frame: Buffer): void {
+    this.write(frame);
   }
 
   reply(id: string, result: unknown): void {
-    this.write(JSON.stringify({ id, ok: true, result }), false);
+    this.send(JSON.stringify({ id, ok: true, result }));
   }
 
   fail(id: string | undefined, code: CodeName, message?: string): void {
     const error = errorBody(code, message);
-    this.write(JSON.stringify(id === undefined ? { op: 'error', error } : { id, ok: false, error }), false);
+    this.send(JSON.stringify(id === undefined ? { op: 'error', error } : { id, ok: false, error }));
+  }
+
+  /** Replies: never dropped or queued (only the hard limit applies). */
+  private send(text: string): void {
+    if (this.closed || this.ws.readyState !== 1) return;
+    if (this.ws.bufferedAmount > this.limits.hardLimitBytes) return this.kick();
+    this.ws.send(text);
   }
 
   close(code: number, reason: string): void {
@@ -87,19 +96,16 @@ export class BrowserSession implements FanoutTarget {
     this.ws.close(code, reason);
   }
 
-  private write(frame: string, droppable: boolean): void {
+  private write(frame: Buffer): void {
     if (this.closed || this.ws.readyState !== 1) return;
     if (this.ws.bufferedAmount > this.limits.hardLimitBytes) return this.kick();
-    if (!droppable) {
-      this.ws.send(frame);
-      return;
-    }
     if (this.queue.length > 0 || this.ws.bufferedAmount > this.limits.softLimitBytes) return this.enqueue(frame);
     this.sent++;
-    this.ws.send(frame);
+    corkForThisTurn(this.raw, frame.length);
+    this.raw.write(frame);
   }
 
-  private enqueue(frame: string): void {
+  private enqueue(frame: Buffer): void {
     if (this.queue.length === 0) this.stalledSince = Date.now();
     this.queue.push(frame);
     this.queueBytes += frame.length;
@@ -117,7 +123,8 @@ export class BrowserSession implements FanoutTarget {
       const f = this.queue.shift()!;
       this.queueBytes -= f.length;
       this.sent++;
-      this.ws.send(f);
+      corkForThisTurn(this.raw, f.length);
+      this.raw.write(f);
     }
     if (this.queue.length === 0) return;
     if (Date.now() - this.stalledSince > this.limits.stallTimeoutMs) return this.kick();
@@ -130,4 +137,31 @@ export class BrowserSession implements FanoutTarget {
     this.close(CloseCodes.SLOW_CONSUMER.code, 'slow consumer');
     this.ws.terminate();
   }
+}
+
+/**
+ * Write coalescing: the first push to a socket in an event-loop turn corks it,
+ * and one setImmediate uncorks every socket touched, so a burst of messages
+ * leaves as one writev per browser instead of one system call per message.
+ * A batch is flushed early at CORK_BYTES, so `bufferedAmount` (which counts
+ * corked bytes) keeps meaning "waiting for the network" for the slow-consumer
+ * policy.
+ */
+const CORK_BYTES = 16 * 1024;
+const corked = new Map<Duplex, number>();
+function corkForThisTurn(socket: Duplex, bytes: number): void {
+  const held = corked.get(socket);
+  if (held === undefined) {
+    if (corked.size === 0) setImmediate(uncorkAll);
+    socket.cork();
+    corked.set(socket, bytes);
+  } else if (held + bytes > CORK_BYTES) {
+    socket.uncork();
+    socket.cork();
+    corked.set(socket, bytes);
+  } else corked.set(socket, held + bytes);
+}
+function uncorkAll(): void {
+  for (const s of corked.keys()) s.uncork();
+  corked.clear();
 }

@@ -1,0 +1,25 @@
+/**
+ * One JSON.parse per message, shared by every consumer of the bus in this
+ * process (registry, ingest, browser encoding): the result is kept on the
+ * message object's identity (bus contract item 2) until it is collected.
+ */
+import { isUtf8 } from 'node:buffer';
+import type { BusMessage } from './types.js';
+
+export const NOT_JSON: unique symbol = Symbol('not JSON');
+const cache = new WeakMap<BusMessage, unknown>();
+
+/** The parsed payload, or NOT_JSON when the bytes are not UTF-8 JSON. Treat the value as read-only. */
+export function jsonOf(msg: BusMessage): unknown {
+  if (cache.has(msg)) return cache.get(msg);
+  let v: unknown = NOT_JSON;
+  if (msg.payload.length > 0 && isUtf8(msg.payload)) {
+    try {
+      v = JSON.parse(msg.payload.toString('utf8'));
+    } catch {
+      v = NOT_JSON;
+    }
+  }
+  cache.set(msg, v);
+  return v;
+}
