@@ -37,7 +37,7 @@ function toBuffer(data: RawData): Buffer {
 
 export function createBrowserDoor(ctx: BrowserContext, opts: BrowserDoorOptions): BrowserDoor {
   // The WebSocket layer's own cap sits above maxFrameBytes so oversized frames get an error frame, not a close.
-  const wss = new WebSocketServer({ noServer: true, maxPayload: Math.max(opts.maxFrameBytes * 4, 1 << 20), skipUTF8Validation: true, perMessageDeflate: false });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: Math.max(opts.maxFrameBytes * 4, 1 << 20), skipUTF8Validation: true, perMessageDeflate: false, clientTracking: false });
   const sessions = new Set<BrowserSession>();
   const retired = { sent: 0, dropped: 0 };
 
@@ -75,7 +75,8 @@ export function createBrowserDoor(ctx: BrowserContext, opts: BrowserDoorOptions)
     const deadline = s.identity
       ? undefined
       : setTimeout(() => !s.identity && s.close(CloseCodes.AUTH_TIMEOUT.code, 'authentication timeout'), ctx.security.authTimeoutMs);
-    const inFlight = new Set<string>();
+    // Request ids in progress; allocated on first use (idle connections are the common case: keep them small).
+    let inFlight: Set<string> | undefined;
     ws.on('message', (data: RawData, isBinary: boolean) => {
       const buf = toBuffer(data);
       if (buf.length > opts.maxFrameBytes) return s.fail(undefined, 'FRAME_TOO_LARGE', `frame of ${buf.length} bytes; the limit is ${opts.maxFrameBytes}`);
@@ -87,14 +88,14 @@ export function createBrowserDoor(ctx: BrowserContext, opts: BrowserDoorOptions)
       const parsed = parseRequest(buf.toString('utf8'));
       if (!parsed.ok) return s.fail(parsed.id, parsed.code, parsed.message);
       const r = parsed.value;
-      if (inFlight.has(r.id)) return s.fail(r.id, 'DUPLICATE_ID');
-      inFlight.add(r.id);
+      if (inFlight?.has(r.id)) return s.fail(r.id, 'DUPLICATE_ID');
+      (inFlight ??= new Set()).add(r.id);
       dispatch(s, r)
         .catch((err: unknown) => {
           ctx.log.error({ err, op: r.op, reqId: r.id }, 'browser request failed');
           s.fail(r.id, 'INTERNAL');
         })
-        .finally(() => inFlight.delete(r.id));
+        .finally(() => inFlight?.delete(r.id));
     });
     ws.on('close', () => {
       clearTimeout(deadline);

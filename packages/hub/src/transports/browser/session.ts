@@ -37,7 +37,7 @@ export class BrowserSession implements FanoutTarget {
   private held: Buffer[] | undefined;
   private holding = 0;
   private closed = false;
-  private readonly queue: Buffer[] = [];
+  private queue: Buffer[] | undefined; // allocated when the socket first falls behind
   private queueBytes = 0;
   private stalledSince = 0;
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
@@ -99,18 +99,19 @@ export class BrowserSession implements FanoutTarget {
   private write(frame: Buffer): void {
     if (this.closed || this.ws.readyState !== 1) return;
     if (this.ws.bufferedAmount > this.limits.hardLimitBytes) return this.kick();
-    if (this.queue.length > 0 || this.ws.bufferedAmount > this.limits.softLimitBytes) return this.enqueue(frame);
+    if (this.queue?.length || this.ws.bufferedAmount > this.limits.softLimitBytes) return this.enqueue(frame);
     this.sent++;
     corkForThisTurn(this.raw, frame.length);
     this.raw.write(frame);
   }
 
   private enqueue(frame: Buffer): void {
-    if (this.queue.length === 0) this.stalledSince = Date.now();
-    this.queue.push(frame);
+    const queue = (this.queue ??= []);
+    if (queue.length === 0) this.stalledSince = Date.now();
+    queue.push(frame);
     this.queueBytes += frame.length;
-    while (this.queueBytes > this.limits.softLimitBytes && this.queue.length > 1) {
-      this.queueBytes -= this.queue.shift()!.length;
+    while (this.queueBytes > this.limits.softLimitBytes && queue.length > 1) {
+      this.queueBytes -= queue.shift()!.length;
       this.dropped++;
     }
     this.flushTimer ??= setTimeout(() => this.flush(), 20);
@@ -118,22 +119,23 @@ export class BrowserSession implements FanoutTarget {
 
   private flush(): void {
     this.flushTimer = undefined;
-    if (this.closed || this.ws.readyState !== 1) return;
-    while (this.queue.length > 0 && this.ws.bufferedAmount <= this.limits.softLimitBytes) {
-      const f = this.queue.shift()!;
+    const queue = this.queue;
+    if (!queue || this.closed || this.ws.readyState !== 1) return;
+    while (queue.length > 0 && this.ws.bufferedAmount <= this.limits.softLimitBytes) {
+      const f = queue.shift()!;
       this.queueBytes -= f.length;
       this.sent++;
       corkForThisTurn(this.raw, f.length);
       this.raw.write(f);
     }
-    if (this.queue.length === 0) return;
+    if (queue.length === 0) return;
     if (Date.now() - this.stalledSince > this.limits.stallTimeoutMs) return this.kick();
     this.flushTimer = setTimeout(() => this.flush(), 20);
   }
 
   private kick(): void {
     clearTimeout(this.flushTimer);
-    this.queue.length = 0;
+    this.queue = undefined;
     this.close(CloseCodes.SLOW_CONSUMER.code, 'slow consumer');
     this.ws.terminate();
   }
@@ -152,7 +154,7 @@ const corked = new Map<Duplex, number>();
 function corkForThisTurn(socket: Duplex, bytes: number): void {
   const held = corked.get(socket);
   if (held === undefined) {
-    if (corked.size === 0) setImmediate(uncorkAll);
+    if (corked.size === 0) queueMicrotask(uncorkAll);
     socket.cork();
     corked.set(socket, bytes);
   } else if (held + bytes > CORK_BYTES) {
