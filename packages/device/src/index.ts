@@ -10,6 +10,7 @@ export { Veml7700, FULL_SCALE, type Veml7700Options, type Reading } from './veml
 export { EmulatedVeml7700, type EmulatedVeml7700Options } from './veml7700/emulated.js';
 export { createLight, cloudFactor, LIGHT_PROFILES, type LightFn, type LightOptions, type LightProfile } from './light/profiles.js';
 export { solarElevation, clearSkyLux, airMass } from './light/sun.js';
+export { mulberry32 } from './light/random.js';
 export { startFleet, MAX_FLEET, type Fleet, type FleetOptions } from './sim/fleet.js';
 export { formatFleetStats, type FleetStats } from './sim/stats.js';
 export { deviceMeta, runCommand, CommandError, GAIN_SETTINGS, FIRMWARE, type CommandTarget, type GainSetting } from './sim/commands.js';

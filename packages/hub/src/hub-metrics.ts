@@ -52,6 +52,16 @@ export function hubMetrics(d: MetricDeps): PromRegistry {
         return rows.length ? rows : [[{ door: 'none', action: 'none' }, 0]];
       },
     },
+    fieldlink_errors_total: {
+      help: 'Error replies by door and code name (docs/errors.md): bad input, refusals and limits',
+      read: () => {
+        const rows = Object.entries(d.security.errors).map(([k, v]): Sample => {
+          const [door, code] = k.split(':');
+          return [{ door: door!, code: code! }, v];
+        });
+        return rows.length ? rows : [[{ door: 'none', code: 'none' }, 0]];
+      },
+    },
     fieldlink_rate_limited_total: { help: 'Publishes refused by --publish-rate', read: () => one(d.security.rateLimited) },
     fieldlink_connections_refused_total: { help: 'Connections refused by --max-connections / --max-connections-per-ip', read: () => one(d.security.connections.rejected) },
     fieldlink_ingest: {

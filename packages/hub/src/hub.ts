@@ -76,7 +76,8 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
     { maxFrameBytes: cfg.maxFrameBytes, softLimitBytes: cfg.wsSoftLimitBytes, hardLimitBytes: cfg.wsHardLimitBytes, stallTimeoutMs: cfg.wsStallTimeoutMs, maxSubscriptions: cfg.maxSubscriptions },
   );
   const device = createDeviceDoor(bus, log, { maxFrameBytes: cfg.maxFrameBytes }, security);
-  const mqttWs = createMqttWsHandler(bus.broker, cfg.mqttMaxPacketBytes);
+  const oversize = () => security.countError('mqtt', 'FRAME_TOO_LARGE');
+  const mqttWs = createMqttWsHandler(bus.broker, cfg.mqttMaxPacketBytes, oversize);
 
   const health = () => ({
     status: 'ok',
@@ -103,8 +104,8 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
     log,
     tlsMaterial?.options('https'),
   );
-  const mqttTcp = cfg.mqttPort !== 0 ? createMqttTcpServer(bus.broker, security.connections, cfg.mqttMaxPacketBytes) : undefined;
-  const mqttTls = tlsMaterial && cfg.mqttsPort !== 0 ? createMqttTlsServer(bus.broker, security.connections, cfg.mqttMaxPacketBytes, tlsMaterial.options('mqtts')) : undefined;
+  const mqttTcp = cfg.mqttPort !== 0 ? createMqttTcpServer(bus.broker, security.connections, cfg.mqttMaxPacketBytes, oversize) : undefined;
+  const mqttTls = tlsMaterial && cfg.mqttsPort !== 0 ? createMqttTlsServer(bus.broker, security.connections, cfg.mqttMaxPacketBytes, tlsMaterial.options('mqtts'), oversize) : undefined;
 
   const listeners: net.Server[] = [server];
   let httpPort: number;

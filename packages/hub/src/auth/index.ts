@@ -31,6 +31,9 @@ export interface Security {
   /** Browsers only: an upgrade whose Origin is not allowed is refused. */
   originAllowed(req: IncomingMessage): boolean;
   rateLimited: number;
+  /** Error replies per door and code (every limit and refusal has one): `fieldlink_errors_total`. */
+  readonly errors: Record<string, number>;
+  countError(door: string, code: string): void;
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
@@ -72,6 +75,11 @@ export function createSecurity(cfg: HubConfig, ids: IdentityStore | undefined, a
     authTimeoutMs: cfg.authTimeoutMs,
     denied,
     rateLimited: 0,
+    errors: {},
+    countError(door, code) {
+      const key = `${door}:${code}`;
+      this.errors[key] = (this.errors[key] ?? 0) + 1;
+    },
     allow(who, action, topic, door) {
       if (acl.can(who, action, topic)) return true;
       const key = `${door}:${action}`;

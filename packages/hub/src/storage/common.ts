@@ -2,10 +2,22 @@
  * Pieces both backends share, so they agree on what they accept and how they
  * merge rollups with raw edges. Backend-neutral: no SQL here.
  */
-import type { Bucket, DeviceRecord, Point } from './types.js';
+import type { Bucket, DeviceRecord, HistoryQuery, Point, RawPoint } from './types.js';
 import { ROLLUP_MS } from './types.js';
 
 export const DEFAULT_CHUNK = 5_000;
+
+/** Raw points of a range in time order, `chunk` rows per query (keyset paging on ts): CSV export never holds the range in memory. */
+export async function* streamRaw(raw: (q: HistoryQuery) => Promise<RawPoint[]>, q: Omit<HistoryQuery, 'limit' | 'bucketMs'>, chunkSize = DEFAULT_CHUNK): AsyncIterable<RawPoint[]> {
+  const chunk = Math.max(1, chunkSize);
+  let from = q.from;
+  while (from <= q.to) {
+    const rows = await raw({ ...q, from, limit: chunk });
+    if (rows.length > 0) yield rows;
+    if (rows.length < chunk) return;
+    from = rows[rows.length - 1]!.ts + 1;
+  }
+}
 
 function badName(s: unknown): boolean {
   return typeof s !== 'string' || s.length === 0 || s.includes('\u0000');

@@ -16,7 +16,7 @@
 import pg from 'pg';
 import type { Bucket, DeviceRecord, HistoryQuery, Point, RangeQuery, RawPoint, Store } from './types.js';
 import { ROLLUP_MS } from './types.js';
-import { DEFAULT_CHUNK, checkDevice, checkPoints, deviceFromRow, mergeBuckets, redactUrl, seriesKey, splitRange } from './common.js';
+import { streamRaw, checkDevice, checkPoints, deviceFromRow, mergeBuckets, redactUrl, seriesKey, splitRange } from './common.js';
 import type { DeviceRow, PartialBucket } from './common.js';
 import { migratePostgres } from './postgres-migrations.js';
 
@@ -239,14 +239,7 @@ export class PostgresStore implements Store {
   }
 
   async *stream(q: RangeQuery, opts: { chunkSize?: number } = {}): AsyncIterable<RawPoint[]> {
-    const chunk = Math.max(1, opts.chunkSize ?? DEFAULT_CHUNK);
-    let from = q.from;
-    while (from <= q.to) {
-      const rows = await this.raw({ ...q, from, limit: chunk });
-      if (rows.length > 0) yield rows;
-      if (rows.length < chunk) return;
-      from = rows[rows.length - 1]!.ts + 1;
-    }
+    yield* streamRaw((r) => this.raw(r), q, opts.chunkSize);
   }
 
   async count(q: RangeQuery): Promise<number> {

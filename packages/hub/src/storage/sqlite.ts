@@ -15,7 +15,7 @@
  * after its commit, so a resolved `append` is durable against a process crash.
  */
 import type { Bucket, DeviceRecord, HistoryQuery, Point, RangeQuery, RawPoint, Store } from './types.js';
-import { DEFAULT_CHUNK, checkDevice, checkPoints } from './common.js';
+import { streamRaw, checkDevice, checkPoints } from './common.js';
 import { BatchEncoder, rowsOf } from './sqlite-protocol.js';
 import { WorkerClient } from './sqlite-client.js';
 
@@ -99,14 +99,7 @@ export class SqliteStore implements Store {
   }
 
   async *stream(q: RangeQuery, opts: { chunkSize?: number } = {}): AsyncIterable<RawPoint[]> {
-    const chunk = Math.max(1, opts.chunkSize ?? DEFAULT_CHUNK);
-    let from = q.from;
-    while (from <= q.to) {
-      const rows = await this.raw({ ...q, from, limit: chunk });
-      if (rows.length > 0) yield rows;
-      if (rows.length < chunk) return;
-      from = rows[rows.length - 1]!.ts + 1;
-    }
+    yield* streamRaw((r) => this.raw(r), q, opts.chunkSize);
   }
 
   async count(q: RangeQuery): Promise<number> {

@@ -51,12 +51,13 @@ export class MqttPacketGuard {
 }
 
 /** Wrap `stream.read` so every chunk the broker reads passes the guard; on a violation the stream is destroyed. */
-export function guardReads<S extends Duplex>(stream: S, maxBytes: number): S {
+export function guardReads<S extends Duplex>(stream: S, maxBytes: number, onReject?: () => void): S {
   const guard = new MqttPacketGuard(maxBytes);
   const read = stream.read.bind(stream);
   stream.read = (size?: number) => {
     const chunk = read(size) as Buffer | null;
     if (chunk && !guard.feed(chunk)) {
+      onReject?.();
       stream.destroy(new Error(`MQTT packet larger than ${maxBytes} bytes`));
       return null;
     }

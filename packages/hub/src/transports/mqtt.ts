@@ -24,20 +24,20 @@ function admit(socket: net.Socket, limits: ConnectionLimits): boolean {
 }
 
 /** MQTT over TCP on its own port. */
-export function createMqttTcpServer(broker: Aedes, limits: ConnectionLimits, maxPacketBytes: number): net.Server {
+export function createMqttTcpServer(broker: Aedes, limits: ConnectionLimits, maxPacketBytes: number, onOversize?: () => void): net.Server {
   return net.createServer((socket) => {
     if (!admit(socket, limits)) return;
     socket.setNoDelay(true);
-    broker.handle(guardReads(socket, maxPacketBytes));
+    broker.handle(guardReads(socket, maxPacketBytes, onOversize));
   });
 }
 
 /** MQTT over TLS (mqtts). Client certificates are requested when a CA is given; the security hooks read them. */
-export function createMqttTlsServer(broker: Aedes, limits: ConnectionLimits, maxPacketBytes: number, options: tls.TlsOptions): tls.Server {
+export function createMqttTlsServer(broker: Aedes, limits: ConnectionLimits, maxPacketBytes: number, options: tls.TlsOptions, onOversize?: () => void): tls.Server {
   return tls.createServer(options, (socket) => {
     if (!admit(socket, limits)) return;
     socket.setNoDelay(true);
-    broker.handle(guardReads(socket, maxPacketBytes));
+    broker.handle(guardReads(socket, maxPacketBytes, onOversize));
   });
 }
 
@@ -46,7 +46,7 @@ export function createMqttTlsServer(broker: Aedes, limits: ConnectionLimits, max
  * the `mqtt` subprotocol is selected when offered (MQTT.js, paho). A client that
  * offers none is still served, as Mosquitto does.
  */
-export function createMqttWsHandler(broker: Aedes, maxPacketBytes: number) {
+export function createMqttWsHandler(broker: Aedes, maxPacketBytes: number, onOversize?: () => void) {
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: maxPacketBytes + 5,
@@ -58,7 +58,7 @@ export function createMqttWsHandler(broker: Aedes, maxPacketBytes: number) {
       wss.handleUpgrade(req, socket, head, (ws) => {
         const stream = createWebSocketStream(ws);
         stream.on('error', () => stream.destroy());
-        broker.handle(guardReads(stream, maxPacketBytes), req);
+        broker.handle(guardReads(stream, maxPacketBytes, onOversize), req);
       });
     },
     get clients() {

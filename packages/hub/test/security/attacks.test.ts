@@ -231,6 +231,11 @@ test('oversized frames and packets are refused on every door', async () => {
   big.publish('devices/d2/telemetry', Buffer.alloc(2 * 1024 * 1024, 1));
   await closed;
   big.end(true);
+  const metrics = await (await fetch(`${s.hub.url}/metrics`, { headers: { authorization: `Bearer ${s.tokens.viewer}` } })).text();
+  assert.match(metrics, /fieldlink_errors_total\{door="ws",code="FRAME_TOO_LARGE"\} [1-9]/, 'every refusal has a metric');
+  assert.match(metrics, /fieldlink_errors_total\{door="ws",code="RATE_LIMITED"\} [1-9]/);
+  assert.match(metrics, /fieldlink_errors_total\{door="mqtt",code="FRAME_TOO_LARGE"\} [1-9]/);
+  assert.match(metrics, /fieldlink_denied_total\{door="mqtt",action="publish"\} [1-9]/);
   await legitFlowing();
 });
 

@@ -10,23 +10,12 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { WebSocket } from 'ws';
 import type { MqttClient } from 'mqtt';
+import { mulberry32 as rng } from '@fieldlink/device';
 import type { Hub } from '../../src/hub.js';
 import { RawClient, mqttConnect, startTestHub, until, wsUrl } from '../helpers.js';
 
 const SEED = Number(process.env.FIELDLINK_FUZZ_SEED ?? 20261125);
 const MS = Number(process.env.FIELDLINK_FUZZ_MS ?? 4000);
-
-/** mulberry32: small, seedable, good enough to pick mutations. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const str = (s: string) => Buffer.concat([Buffer.from([s.length >> 8, s.length & 255]), Buffer.from(s)]);
 const packet = (type: number, body: Buffer) => {

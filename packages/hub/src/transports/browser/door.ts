@@ -8,7 +8,7 @@ import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { CloseCodes, parseRequest, type Request } from '@fieldlink/protocol';
+import { CloseCodes, parseRequest, type CodeName, type Request } from '@fieldlink/protocol';
 import type { BrowserContext } from './context.js';
 import { BrowserSession, type SessionLimits } from './session.js';
 import { sub, unsub } from './ops/sub.js';
@@ -40,6 +40,7 @@ export function createBrowserDoor(ctx: BrowserContext, opts: BrowserDoorOptions)
   const wss = new WebSocketServer({ noServer: true, maxPayload: Math.max(opts.maxFrameBytes * 4, 1 << 20), skipUTF8Validation: true, perMessageDeflate: false, clientTracking: false });
   const sessions = new Set<BrowserSession>();
   const retired = { sent: 0, dropped: 0 };
+  const countFail = (code: CodeName) => ctx.security.countError('ws', code);
 
   const dispatch = async (s: BrowserSession, req: Request): Promise<void> => {
     switch (req.op) {
@@ -67,7 +68,7 @@ export function createBrowserDoor(ctx: BrowserContext, opts: BrowserDoorOptions)
   };
 
   const onConnection = (ws: WebSocket, raw: Duplex, req: IncomingMessage) => {
-    const s = new BrowserSession(ws, raw, req.socket.remoteAddress ?? '?', opts);
+    const s = new BrowserSession(ws, raw, req.socket.remoteAddress ?? '?', opts, countFail);
     s.identity = ctx.security.sessions.fromRequest(req) ?? ctx.security.authenticator.anonymous();
     s.bucket = ctx.security.publishBucket();
     sessions.add(s);

@@ -43,7 +43,14 @@ export class BrowserSession implements FanoutTarget {
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
 
   /** `raw` is the upgraded socket under `ws`: pushes are prebuilt frames written to it directly. */
-  constructor(readonly ws: WebSocket, private readonly raw: Duplex, readonly remote: string, private readonly limits: SessionLimits) {}
+  constructor(
+    readonly ws: WebSocket,
+    private readonly raw: Duplex,
+    readonly remote: string,
+    private readonly limits: SessionLimits,
+    /** Shared by the door's sessions: counts error replies by code for /metrics. */
+    private readonly countFail: (code: CodeName) => void,
+  ) {}
 
   get maxSubscriptions(): number {
     return this.limits.maxSubscriptions;
@@ -79,6 +86,7 @@ export class BrowserSession implements FanoutTarget {
   }
 
   fail(id: string | undefined, code: CodeName, message?: string): void {
+    this.countFail(code);
     const error = errorBody(code, message);
     this.send(JSON.stringify(id === undefined ? { op: 'error', error } : { id, ok: false, error }));
   }

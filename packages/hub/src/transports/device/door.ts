@@ -47,6 +47,7 @@ export function createDeviceDoor(bus: Bus, log: Logger, opts: DeviceDoorOptions,
   };
   const ok = (c: Conn, id: string | undefined, result: unknown) => id !== undefined && send(c, { id, ok: true, result });
   const fail = (c: Conn, id: string | undefined, code: CodeName, message?: string) => {
+    security.countError('ws_device', code);
     const error = errorBody(code, message);
     send(c, id === undefined ? { op: 'error', error } : { id, ok: false, error });
   };
