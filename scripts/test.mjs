@@ -21,7 +21,7 @@ const filters = process.argv.slice(2);
 const selected = filters.length ? files.filter((f) => filters.some((s) => f.includes(s))) : files;
 if (selected.length === 0) { console.error('no test files matched'); process.exit(1); }
 const r = spawnSync(process.execPath, [
-  '--conditions=source', '--import', 'tsx', '--test', '--test-concurrency=1',
+  '--conditions=source', '--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=180000',
   '--test-reporter=spec', ...selected.sort(),
 ], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

@@ -44,10 +44,10 @@ test('keepalive: a client that goes silent is disconnected after 1.5 × keepaliv
   const body = Buffer.concat([str('MQTT'), Buffer.from([4, 0b0010_0110, 0, 1]), str('silent-1'), str('devices/silent-1/status'), str('{"online":false,"reason":"will"}')]);
   const sock = net.connect(hub.mqttPort, '127.0.0.1');
   sock.on('error', () => undefined);
+  sock.resume(); // read (and discard) the CONNACK, so 'close' can follow the server's close
   await new Promise((r) => sock.once('connect', r));
   sock.write(Buffer.concat([Buffer.from([0x10, body.length]), body]));
-  const closed = new Promise((r) => sock.once('close', r));
-  await closed;
+  await new Promise((r) => sock.once('close', r));
   await until(() => wills.some((w) => w.includes('"reason":"will"')), 5000, 'will after keepalive');
   await watcher.endAsync();
 });
