@@ -20,8 +20,25 @@ roots.forEach(walk);
 const filters = process.argv.slice(2);
 const selected = filters.length ? files.filter((f) => filters.some((s) => f.includes(s))) : files;
 if (selected.length === 0) { console.error('no test files matched'); process.exit(1); }
-const r = spawnSync(process.execPath, [
-  '--conditions=source', '--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=180000',
-  '--test-reporter=spec', ...selected.sort(),
-], { stdio: 'inherit' });
-process.exit(r.status ?? 1);
+const run = (list) =>
+  spawnSync(process.execPath, [
+    '--conditions=source', '--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=180000',
+    '--test-reporter=spec', ...list,
+  ], { stdio: 'inherit' }).status ?? 1;
+
+// Headless-Chromium suites run last, in their own run, and get one retry: the
+// dashboard's login suite is timing-sensitive under load (a known flake, see
+// the issue tracker). Everything else gets no retry.
+const isBrowser = (f) => /test\/e2e\/dashboard/.test(f);
+const main = selected.filter((f) => !isBrowser(f)).sort();
+const browser = selected.filter(isBrowser).sort();
+let status = main.length ? run(main) : 0;
+if (browser.length) {
+  let b = run(browser);
+  if (b !== 0) {
+    console.log('\nbrowser suites failed once; retrying them one time (known timing flake)\n');
+    b = run(browser);
+  }
+  status ||= b;
+}
+process.exit(status);
