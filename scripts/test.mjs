@@ -26,17 +26,18 @@ const run = (list) =>
     '--test-reporter=spec', ...list,
   ], { stdio: 'inherit' }).status ?? 1;
 
-// Headless-Chromium suites run last, in their own run, and get one retry: the
-// dashboard's login suite is timing-sensitive under load (a known flake, see
-// the issue tracker). Everything else gets no retry.
+// Headless-Chromium suites run last, in their own run, and get up to two
+// retries: the dashboard's login suite has a known intermittent hang (a page
+// load that never completes, with or without the test proxy; see the issue
+// tracker). Everything else gets no retry.
 const isBrowser = (f) => /test\/e2e\/dashboard/.test(f);
 const main = selected.filter((f) => !isBrowser(f)).sort();
 const browser = selected.filter(isBrowser).sort();
 let status = main.length ? run(main) : 0;
 if (browser.length) {
   let b = run(browser);
-  if (b !== 0) {
-    console.log('\nbrowser suites failed once; retrying them one time (known timing flake)\n');
+  for (let attempt = 2; b !== 0 && attempt <= 3; attempt++) {
+    console.log(`\nbrowser suites failed; attempt ${attempt} of 3 (known intermittent hang in the login suite)\n`);
     b = run(browser);
   }
   status ||= b;
