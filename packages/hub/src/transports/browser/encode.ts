@@ -23,23 +23,20 @@ function quotedTopic(topic: string): string {
   return q;
 }
 
-export function encodePayload(payload: Buffer): { json: string; enc?: 'text' | 'base64' } {
-  if (payload.length > 0 && isUtf8(payload)) {
-    const text = payload.toString('utf8');
-    try {
-      JSON.parse(text);
-      return { json: text };
-    } catch {
-      return { json: JSON.stringify(text), enc: 'text' };
-    }
-  }
+/**
+ * The payload as it goes into a push: JSON as the publisher's own text (parsed once,
+ * by `jsonOf`, for every consumer of the message), else UTF-8 text or base64.
+ */
+function encodePayload(msg: BusMessage): { json: string; enc?: 'text' | 'base64' } {
+  const { payload } = msg;
+  if (jsonOf(msg) !== NOT_JSON) return { json: payload.toString('utf8') };
   if (payload.length === 0) return { json: '""', enc: 'text' };
+  if (isUtf8(payload)) return { json: JSON.stringify(payload.toString('utf8')), enc: 'text' };
   return { json: JSON.stringify(payload.toString('base64')), enc: 'base64' };
 }
 
 export function encodePush(msg: BusMessage, seq: number): Buffer {
-  // JSON already parsed by another consumer (or parsed here once for all of them): splice the original text.
-  const p = jsonOf(msg) !== NOT_JSON ? { json: msg.payload.toString('utf8') } : encodePayload(msg.payload);
+  const p = encodePayload(msg);
   const enc = p.enc ? `,"enc":"${p.enc}"` : '';
   return wireFrame(`{"op":"msg","topic":${quotedTopic(msg.topic)},"payload":${p.json}${enc},"ts":${msg.ts},"seq":${seq},"retained":${msg.retained}}`);
 }
