@@ -21,6 +21,15 @@ export interface MetricDeps {
 
 const one = (v: number): Sample[] => [[{}, v]];
 
+/** Samples of a `door:what` counter record (auth/index.ts), labelled door and `label`; one zero row when empty, so the metric exists. */
+function perDoor(counts: Record<string, number>, label: string): Sample[] {
+  const rows = Object.entries(counts).map(([k, v]): Sample => {
+    const [door, what] = k.split(':');
+    return [{ door: door!, [label]: what! }, v];
+  });
+  return rows.length ? rows : [[{ door: 'none', [label]: 'none' }, 0]];
+}
+
 export function hubMetrics(d: MetricDeps): PromRegistry {
   return createMetrics({
     fieldlink_connections: {
@@ -44,23 +53,11 @@ export function hubMetrics(d: MetricDeps): PromRegistry {
     },
     fieldlink_denied_total: {
       help: 'Operations refused by the access rules, by door and action',
-      read: () => {
-        const rows = Object.entries(d.security.denied).map(([k, v]): Sample => {
-          const [door, action] = k.split(':');
-          return [{ door: door!, action: action! }, v];
-        });
-        return rows.length ? rows : [[{ door: 'none', action: 'none' }, 0]];
-      },
+      read: () => perDoor(d.security.denied, 'action'),
     },
     fieldlink_errors_total: {
       help: 'Error replies by door and code name (docs/errors.md): bad input, refusals and limits',
-      read: () => {
-        const rows = Object.entries(d.security.errors).map(([k, v]): Sample => {
-          const [door, code] = k.split(':');
-          return [{ door: door!, code: code! }, v];
-        });
-        return rows.length ? rows : [[{ door: 'none', code: 'none' }, 0]];
-      },
+      read: () => perDoor(d.security.errors, 'code'),
     },
     fieldlink_rate_limited_total: { help: 'Publishes refused by --publish-rate', read: () => one(d.security.rateLimited) },
     fieldlink_connections_refused_total: { help: 'Connections refused by --max-connections / --max-connections-per-ip', read: () => one(d.security.connections.rejected) },

@@ -66,6 +66,12 @@ export function createSecurity(cfg: HubConfig, ids: IdentityStore | undefined, a
   const acl = new Acl(loadRules(cfg.aclFile));
   const backoff = new AuthBackoff(cfg.authFreeFailures, 1000, cfg.authBackoffMaxMs);
   const denied: Record<string, number> = {};
+  const errors: Record<string, number> = {};
+  /** Counters keyed `door:what`, read back by hub-metrics.ts. */
+  const bump = (counts: Record<string, number>, door: string, what: string) => {
+    const key = `${door}:${what}`;
+    counts[key] = (counts[key] ?? 0) + 1;
+  };
   const origins = new Set(cfg.origins);
   const sec: Security = {
     authenticator: new Authenticator(ids, anon, backoff),
@@ -75,15 +81,11 @@ export function createSecurity(cfg: HubConfig, ids: IdentityStore | undefined, a
     authTimeoutMs: cfg.authTimeoutMs,
     denied,
     rateLimited: 0,
-    errors: {},
-    countError(door, code) {
-      const key = `${door}:${code}`;
-      this.errors[key] = (this.errors[key] ?? 0) + 1;
-    },
+    errors,
+    countError: (door, code) => bump(errors, door, code),
     allow(who, action, topic, door) {
       if (acl.can(who, action, topic)) return true;
-      const key = `${door}:${action}`;
-      denied[key] = (denied[key] ?? 0) + 1;
+      bump(denied, door, action);
       log.warn({ door, action, topic, who: `${who.kind}:${who.id}`, role: who.role }, 'denied');
       return false;
     },
