@@ -7,6 +7,7 @@ import { hubOptions } from '../config/options.js';
 import { loadConfig } from '../config/load.js';
 import { createLogger } from '../log.js';
 import { startHub } from '../hub.js';
+import { onShutdown } from './signals.js';
 
 export async function runHub(argv: string[]): Promise<number | void> {
   const warnings: string[] = [];
@@ -15,39 +16,17 @@ export async function runHub(argv: string[]): Promise<number | void> {
   for (const w of warnings) log.warn(w);
 
   // Signal handlers go in before anything starts, so a stop during start-up is graceful too.
-  const state: { running?: { stop(): Promise<void> } } = {};
-  let signals = 0;
-  let stopRequested = false;
-  const shutdown = (signal: string) => {
-    if (++signals > 1) process.exit(1);
-    stopRequested = true;
-    log.info({ signal }, 'shutting down');
-    const timer = setTimeout(() => {
-      log.error('shutdown timed out');
-      process.exit(1);
-    }, cfg.shutdownTimeoutMs);
-    timer.unref();
-    if (state.running) state.running.stop().then(() => process.exit(0), fail);
-  };
-  const fail = (err: unknown) => {
-    log.error({ err }, 'shutdown failed');
-    process.exit(1);
-  };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  const ready = onShutdown(log, cfg.shutdownTimeoutMs);
 
   const hub = await startHub(cfg, log);
   // Loaded only for the demo, so a plain hub never loads the device package.
   const sim = cfg.simulate > 0 ? await (await import('./simulate.js')).startSimulation(hub, cfg.simulate, cfg.simulateIntervalMs, log) : undefined;
   const local = cfg.localSensor.length ? await (await import('./local-sensors.js')).startLocalSensors(hub, cfg.localSensor, log) : [];
-  const running = (state.running = {
-    stop: async () => {
-      for (const n of local) await n.stop();
-      await sim?.stop();
-      await hub.stop();
-    },
+  ready(async () => {
+    for (const n of local) await n.stop();
+    await sim?.stop();
+    await hub.stop();
   });
-  if (stopRequested) return void running.stop().then(() => process.exit(0), fail);
   // SIGHUP: re-read TLS certificates (renewals apply to new connections without a restart).
   process.on('SIGHUP', () => {
     try {

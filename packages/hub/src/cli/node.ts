@@ -14,11 +14,7 @@ export async function runNode(argv: string[]): Promise<void> {
   const cfg = loadConfig(nodeOptions, argv, (m) => warnings.push(m));
   const log = createLogger(cfg.logLevel, 'fieldlink-node');
   for (const w of warnings) log.warn(w);
-  const state: { stop?: () => Promise<void> } = {};
-  onShutdown(log, cfg.shutdownTimeoutMs, async () => {
-    while (!state.stop) await new Promise((r) => setTimeout(r, 20));
-    await state.stop();
-  });
+  const ready = onShutdown(log, cfg.shutdownTimeoutMs);
   const node = await startNode({
     ...(cfg.id ? { id: cfg.id } : {}),
     ...(cfg.i2cBus >= 0 ? { i2cBus: cfg.i2cBus } : {}),
@@ -40,5 +36,5 @@ export async function runNode(argv: string[]): Promise<void> {
       `  sensor     ${cfg.i2cBus >= 0 ? `VEML7700 on /dev/i2c-${cfg.i2cBus}` : `emulated VEML7700 (${cfg.light})`}\n` +
       `  hub        ${cfg.hub || 'none (standalone)'}\n  Ctrl-C stops it.\n\n`,
   );
-  state.stop = () => node.stop();
+  ready(() => node.stop());
 }

@@ -15,11 +15,7 @@ export async function runSim(argv: string[]): Promise<void> {
   for (const w of warnings) log.warn(w);
   const tty = isTTY();
   // Handlers first, so a stop during start-up is graceful too.
-  const state: { stop?: () => Promise<void> } = {};
-  onShutdown(log, cfg.shutdownTimeoutMs, async () => {
-    while (!state.stop) await new Promise((r) => setTimeout(r, 20));
-    await state.stop();
-  });
+  const ready = onShutdown(log, cfg.shutdownTimeoutMs);
   process.stderr.write(`connecting ${cfg.devices} device(s) to ${cfg.url}…\n`);
   const started = Date.now();
   const fleet = await startFleet({
@@ -40,11 +36,12 @@ export async function runSim(argv: string[]): Promise<void> {
     if (tty) process.stderr.write(`\r${line}   `);
     else log.info({ stats: fleet.stats() }, line);
   }, tty ? 1000 : 5000);
-  const stop = (state.stop = async () => {
+  const stop = async () => {
     clearInterval(timer);
     if (tty) process.stderr.write('\n');
     await fleet.stop({ graceful: true });
     log.info({ stats: fleet.stats() }, 'fleet stopped');
-  });
+  };
+  ready(stop);
   if (cfg.durationSec > 0) setTimeout(() => void stop().then(() => process.exit(0)), cfg.durationSec * 1000);
 }
