@@ -8,6 +8,7 @@ import net from 'node:net';
 import http from 'node:http';
 import { Aedes } from 'aedes';
 import { WebSocketServer, createWebSocketStream } from 'ws';
+import { announce } from './announce.js';
 
 const broker = await Aedes.createBroker();
 const tcp = net.createServer((socket) => {
@@ -26,10 +27,7 @@ wss.on('connection', (ws, req) => {
   broker.handle(stream, req);
 });
 
-const listen = (s: net.Server) => new Promise<number>((r) => s.listen(0, '127.0.0.1', () => r((s.address() as net.AddressInfo).port)));
-const mqttPort = await listen(tcp);
-const wsPort = await listen(httpServer);
-console.log(JSON.stringify({ ready: true, mqttPort, wsPort }));
+await announce(tcp, httpServer);
 
 const stop = () => {
   tcp.close();

@@ -16,6 +16,7 @@ import http from 'node:http';
 import * as wsModule from 'ws';
 import { WebSocketServer } from 'ws';
 import { MqttParser } from '../gen/mqtt-codec.js';
+import { announce } from './announce.js';
 
 const httpServer = http.createServer((_req, res) => res.writeHead(404).end());
 const wss = new WebSocketServer({ server: httpServer, perMessageDeflate: false });
@@ -65,10 +66,7 @@ const tcp = net.createServer((socket) => {
   socket.on('error', () => socket.destroy());
 });
 
-const listen = (s: net.Server) => new Promise<number>((r) => s.listen(0, '127.0.0.1', () => r((s.address() as net.AddressInfo).port)));
-const mqttPort = await listen(tcp);
-const wsPort = await listen(httpServer);
-console.log(JSON.stringify({ ready: true, mqttPort, wsPort }));
+await announce(tcp, httpServer);
 
 const stop = () => {
   tcp.close();

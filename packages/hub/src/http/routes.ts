@@ -53,7 +53,8 @@ export function createHttpHandler(deps: HttpDeps) {
   const serveStatic = createStaticHandler(dir);
   const hasDashboard = () => existsSync(join(dir, 'index.html'));
   return (req: IncomingMessage, res: ServerResponse) => {
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    const url = new URL(req.url ?? '/', 'http://x');
+    const path = url.pathname;
     const handle = async () => {
       if (path === '/healthz') return sendJson(res, 200, deps.health());
       if (path === '/api/v1/session') return handleSession(req, res, deps.security, deps.secureCookies, deps.log);
@@ -65,7 +66,7 @@ export function createHttpHandler(deps: HttpDeps) {
           res.writeHead(200, { 'content-type': deps.metrics.contentType });
           return res.end(await deps.metrics.metrics());
         }
-        const device = new URL(req.url ?? '/', 'http://x').searchParams.get('device');
+        const device = url.searchParams.get('device');
         if (path.startsWith('/api/v1/history') && device && !deps.security.allow(who, 'read', `devices/${device}/telemetry`, 'http')) return sendError(res, 'FORBIDDEN');
         if (deps.api && (await deps.api(who)(req, res))) return;
         return sendError(res, deps.api ? 'NOT_FOUND' : 'STORE_UNAVAILABLE');
