@@ -26,20 +26,11 @@ const run = (list) =>
     '--test-reporter=spec', ...list,
   ], { stdio: 'inherit' }).status ?? 1;
 
-// Headless-Chromium suites run last, in their own run, and get up to two
-// retries: the dashboard's login suite has a known intermittent hang (a page
-// load that never completes, with or without the test proxy; see the issue
-// tracker). Everything else gets no retry.
+// Headless-Chromium suites run last, in their own run: they are the slowest
+// and the most sensitive to a loaded machine, so everything else reports first.
 const isBrowser = (f) => /test\/e2e\/dashboard/.test(f);
 const main = selected.filter((f) => !isBrowser(f)).sort();
 const browser = selected.filter(isBrowser).sort();
 let status = main.length ? run(main) : 0;
-if (browser.length) {
-  let b = run(browser);
-  for (let attempt = 2; b !== 0 && attempt <= 3; attempt++) {
-    console.log(`\nbrowser suites failed; attempt ${attempt} of 3 (known intermittent hang in the login suite)\n`);
-    b = run(browser);
-  }
-  status ||= b;
-}
+if (browser.length) { const b = run(browser); status ||= b; }
 process.exit(status);

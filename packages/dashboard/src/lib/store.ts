@@ -8,6 +8,8 @@ import { useEffect, useState } from 'preact/hooks';
 export class Store<T> {
   private readonly listeners = new Set<(v: T) => void>();
   private scheduled = false;
+  /** Bumped on every change (also in-place ones), so a late subscriber can tell it missed one. */
+  version = 0;
 
   constructor(private value: T) {}
 
@@ -26,6 +28,7 @@ export class Store<T> {
 
   /** Notify listeners on the next frame (coalesced). Call after mutating the value in place. */
   changed(): void {
+    this.version++;
     if (this.scheduled) return;
     this.scheduled = true;
     schedule(() => {
@@ -49,9 +52,16 @@ export function schedule(fn: () => void): void {
 /**
  * Re-render when the store notifies. `throttleMs` caps the rate further: a list
  * of 20 devices at 10 Hz is readable (and cheaper) at 4 updates a second.
+ *
+ * The subscription starts in an effect, after the first paint; a change between
+ * the render and then (its notification already delivered to nobody) is caught
+ * by comparing versions, else the view would show the old value until some later
+ * change: the login form once never appeared when `GET /api/v1/session` answered
+ * in that gap.
  */
 export function useStore<T>(s: Store<T>, throttleMs = 0): T {
   const [, setTick] = useState(0);
+  const rendered = s.version;
   useEffect(() => {
     let last = 0;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -67,6 +77,7 @@ export function useStore<T>(s: Store<T>, throttleMs = 0): T {
       if (wait <= 0) bump();
       else timer = setTimeout(bump, wait);
     });
+    if (s.version !== rendered) bump();
     return () => {
       off();
       clearTimeout(timer);
