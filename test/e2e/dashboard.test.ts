@@ -2,6 +2,9 @@
  * The dashboard in a real browser (Debian's Chromium via playwright-core),
  * against a hub started in this process with a SQLite store and three simulated
  * light sensors (indoor light, MQTT/TCP, 5 readings a second, 2 s keepalive).
+ * The scene is placed where it is midday now (`longitudeAt(12)`): at night the
+ * room is dark, the sensor integrates up to 800 ms per reading and the charts
+ * would fill several times slower, so the suite once failed after 20:30 UTC.
  *
  * The dashboard is built by Vite into a temp dir served with `dashboardDir`, so
  * the test never touches packages/hub/public. Screenshots go to a temp dir, or
@@ -15,7 +18,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { startFleet, type Fleet } from '@fieldlink/device';
+import { longitudeAt, startFleet, type Fleet } from '@fieldlink/device';
 import { startHub, type Hub } from '../../packages/hub/src/hub.js';
 import { createLogger } from '../../packages/hub/src/log.js';
 import { testConfig } from '../../packages/hub/test/helpers.js';
@@ -35,7 +38,7 @@ before(async () => {
   await buildDashboard(outDir);
   const cfg = testConfig({ store: 'sqlite', dataDir: join(tmp, 'data'), dashboardDir: outDir });
   hub = await startHub(cfg, createLogger('silent'));
-  fleet = await startFleet({ url: `mqtt://127.0.0.1:${hub.mqttPort}`, count: 3, intervalMs: 200, light: 'indoor', keepaliveSec: KEEPALIVE_SEC });
+  fleet = await startFleet({ url: `mqtt://127.0.0.1:${hub.mqttPort}`, count: 3, intervalMs: 200, light: 'indoor', longitude: longitudeAt(12), keepaliveSec: KEEPALIVE_SEC });
   browser = await launchChromium();
   page = await browser.context.newPage();
   page.on('pageerror', (e) => pageErrors.push(e.message));

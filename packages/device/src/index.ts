@@ -9,7 +9,7 @@ export { LADDER, START_RUNG, type Rung } from './veml7700/ladder.js';
 export { Veml7700, FULL_SCALE, type Veml7700Options, type Reading } from './veml7700/driver.js';
 export { EmulatedVeml7700, type EmulatedVeml7700Options } from './veml7700/emulated.js';
 export { createLight, cloudFactor, LIGHT_PROFILES, type LightFn, type LightOptions, type LightProfile } from './light/profiles.js';
-export { solarElevation, clearSkyLux, airMass } from './light/sun.js';
+export { solarElevation, clearSkyLux, airMass, longitudeAt } from './light/sun.js';
 export { mulberry32 } from './light/random.js';
 export { startFleet, MAX_FLEET, type Fleet, type FleetOptions } from './sim/fleet.js';
 export { formatFleetStats, type FleetStats } from './sim/stats.js';

@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startNode, type SensorNode } from '../src/node/node.js';
+import { longitudeAt } from '../src/light/sun.js';
 import { startAedes, type TestBroker } from './helpers/brokers.js';
 import { TestDoor } from './helpers/door.js';
 import { Observer } from './helpers/observer.js';
@@ -59,7 +60,7 @@ test('MQTT: readings taken during a broker outage arrive after it with original 
 test('JSON device door: buffering across a hub restart, acked by telemetry ids', { timeout: 30_000 }, async () => {
   const door = await new TestDoor().start();
   const taken: number[] = [];
-  const node = await startNode({ id: 'n1', hub: door.url, port: 0, light: 'indoor', seed: 3, intervalMs: 100, reconnectMs: 100, onReading: (r) => taken.push(r.ts) });
+  const node = await startNode({ id: 'n1', hub: door.url, port: 0, light: 'indoor', longitude: longitudeAt(12), seed: 3, intervalMs: 100, reconnectMs: 100, onReading: (r) => taken.push(r.ts) });
   const received = () => door.telemetry.map((t) => t.ts!);
   try {
     await until(() => door.telemetry.length >= 5 && node.hubStatus().buffered === 0);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { airMass, clearSkyLux, solarElevation } from '../src/light/sun.js';
+import { airMass, clearSkyLux, longitudeAt, solarElevation } from '../src/light/sun.js';
 
 test('solar elevation: equinox noon at the equator ~90°, solstice noon at 48°N ~65.3°, night negative', () => {
   assert.ok(Math.abs(solarElevation(Date.UTC(2026, 2, 20, 12, 7), 0, 0) - 90) < 1.5);
@@ -8,6 +8,16 @@ test('solar elevation: equinox noon at the equator ~90°, solstice noon at 48°N
   assert.ok(solarElevation(Date.UTC(2026, 5, 21, 0, 0), 48.1, 0) < -15);
   // Longitude shifts local noon: at 90°E the sun culminates ~6 h earlier in UTC.
   assert.ok(solarElevation(Date.UTC(2026, 5, 21, 6, 0), 48.1, 90) > 60);
+});
+
+test('longitudeAt: where it is a given solar hour now (tests use midday, whatever time they run)', () => {
+  for (let m = 0; m < 24 * 60; m += 37) {
+    const t = Date.UTC(2026, 2, 20, 0, m);
+    const noon = longitudeAt(12, t), midnight = longitudeAt(0, t);
+    assert.ok(noon >= -180 && noon < 180 && midnight >= -180 && midnight < 180, `${noon} ${midnight}`);
+    assert.ok(solarElevation(t, 0, noon) > 85, `equinox, equator, ${m} min: the sun is overhead at ${noon}°`);
+    assert.ok(solarElevation(t, 0, midnight) < -85, `and opposite at ${midnight}°`);
+  }
 });
 
 test('clear-sky illuminance: ~100 klx at high sun, continuous and increasing through the horizon', () => {

@@ -49,3 +49,13 @@ export function clearSkyLux(elevationDeg: number): number {
   return TWILIGHT_AT_HORIZON + direct + diffuse; // continuous at the horizon
 
 }
+
+/**
+ * The longitude (degrees east, -180..180) where the local solar time is `hour` at
+ * time `t`. A simulation started with it shows that time of day whenever it runs:
+ * tests use midday, so a lit scene keeps the sensor's integration short.
+ */
+export function longitudeAt(hour: number, t = Date.now()): number {
+  const utcHour = (t / 3_600_000) % 24;
+  return ((((hour - utcHour) * 15) % 360) + 540) % 360 - 180;
+}

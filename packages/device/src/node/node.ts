@@ -29,6 +29,8 @@ export interface NodeOptions {
   /** Emulated light: profile name or lux (light/profiles.ts); default 'indoor'. */
   light?: string;
   latitude?: number;
+  /** Degrees east; sets the scene's local solar time (0: UTC). */
+  longitude?: number;
   seed?: number;
   resolution?: ResolutionBasis;
   /** Reading period, ms; default 1000. */
@@ -71,7 +73,7 @@ export async function startNode(opts: NodeOptions = {}): Promise<SensorNode> {
   const real = opts.i2cBus !== undefined;
   const sensor = real
     ? new LightSensor(await LinuxI2c.open(opts.i2cBus!), { resolution: opts.resolution })
-    : LightSensor.emulated(createLight(opts.light ?? 'indoor', { latitude: opts.latitude, seed: opts.seed }), { resolution: opts.resolution });
+    : LightSensor.emulated(createLight(opts.light ?? 'indoor', { latitude: opts.latitude, longitude: opts.longitude, seed: opts.seed }), { resolution: opts.resolution });
   try {
     await sensor.ready();
   } catch (err) {

@@ -21,6 +21,8 @@ export interface FleetOptions {
   /** Light profile name or a number of lux (see light/profiles.ts); default 'outdoor'. */
   light?: string;
   latitude?: number;
+  /** Degrees east; sets the scene's local solar time (0: UTC). */
+  longitude?: number;
   /** Seeds light and start jitter; device n uses seed + n. Default 1. */
   seed?: number;
   /** Connections opened at once; default 100. */
@@ -56,7 +58,7 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
   for (const [i, id] of ids.entries()) {
     devices.set(id, new SimDevice({
       id, url: opts.url, intervalMs, counters, keepaliveSec: opts.keepaliveSec, onLog: opts.onLog,
-      light: createLight(profile, { latitude: opts.latitude, seed: seed + i + 1 }),
+      light: createLight(profile, { latitude: opts.latitude, longitude: opts.longitude, seed: seed + i + 1 }),
       jitterMs: Math.floor(rng() * intervalMs),
     }));
   }

@@ -20,6 +20,7 @@ export async function runNode(argv: string[]): Promise<void> {
     ...(cfg.i2cBus >= 0 ? { i2cBus: cfg.i2cBus } : {}),
     light: cfg.light,
     latitude: cfg.latitude,
+    longitude: cfg.longitude,
     resolution: cfg.resolution as 'datasheet-1.7' | 'legacy-0.0036',
     intervalMs: cfg.intervalMs,
     host: cfg.host,

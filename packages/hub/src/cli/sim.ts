@@ -25,6 +25,7 @@ export async function runSim(argv: string[]): Promise<void> {
     idPrefix: cfg.idPrefix,
     light: cfg.light,
     latitude: cfg.latitude,
+    longitude: cfg.longitude,
     seed: cfg.seed,
     connectConcurrency: cfg.connectConcurrency,
     onLog: (line) => log.debug(line),
