@@ -12,6 +12,11 @@
  * wait for each other instead of deadlocking.
  * bigint columns are cast to float8 in SELECTs: exact below 2^53, and `pg` then
  * returns numbers, not strings.
+ *
+ * `points` is partitioned by UTC day (migration v4). Before a batch is inserted,
+ * the days it touches that this store has not seen yet are created in one call
+ * (`ensure_points_partitions`, with the following day too, so midnight rarely
+ * waits for DDL); retention drops whole days and deletes only the rest.
  */
 import pg from 'pg';
 import type { Bucket, DeviceRecord, HistoryQuery, Point, RangeQuery, RawPoint, Store } from './types.js';
@@ -36,6 +41,8 @@ export interface PostgresStoreOptions {
 }
 
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+/** Width of a `points` partition (migration v4). */
+const DAY = 86_400_000;
 
 const APPEND_SQL = `
   WITH ins AS (
@@ -75,6 +82,8 @@ export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
   readonly pool: pg.Pool;
   private readonly seriesIds = new Map<string, number>();
+  /** Days whose `points` partition is known to exist. */
+  private readonly days = new Set<number>();
   private readonly where: string;
 
   constructor(private readonly opts: PostgresStoreOptions) {
@@ -156,6 +165,7 @@ export class PostgresStore implements Store {
   /** One statement: points sorted by series (stable), as array literals built with join (no per-element escaping). */
   private async insert(points: readonly Point[]): Promise<void> {
     await this.resolveSeries(points);
+    await this.ensureDays(points);
     const n = points.length;
     const sid = new Int32Array(n);
     const counts = new Map<number, number>();
@@ -180,7 +190,32 @@ export class PostgresStore implements Store {
       values[at] = points[i]!.value;
     }
     // Finite numbers only (checkPoints): String(number) round-trips exactly through float8/bigint input.
-    await this.pool.query(APPEND_SQL, [`{${ids.join(',')}}`, `{${ts.join(',')}}`, `{${values.join(',')}}`]);
+    const params = [`{${ids.join(',')}}`, `{${ts.join(',')}}`, `{${values.join(',')}}`];
+    try {
+      await this.pool.query(APPEND_SQL, params);
+    } catch (err) {
+      // 23514 "no partition of relation found for row": a day this store knew was
+      // dropped meanwhile (retention in another hub). Forget the cache and retry once.
+      if ((err as { code?: string }).code !== '23514') throw err;
+      this.days.clear();
+      await this.ensureDays(points);
+      await this.pool.query(APPEND_SQL, params);
+    }
+  }
+
+  private async ensureDays(points: readonly Point[]): Promise<void> {
+    let missing: Set<number> | undefined;
+    let last = -1;
+    for (const p of points) {
+      const day = Math.floor(p.ts / DAY);
+      if (day === last) continue; // points mostly arrive day by day
+      last = day;
+      if (!this.days.has(day)) (missing ??= new Set()).add(day).add(day + 1);
+    }
+    if (!missing) return;
+    const days = [...missing].filter((d) => !this.days.has(d));
+    await this.pool.query('SELECT ensure_points_partitions($1::bigint[])', [days]);
+    for (const d of days) this.days.add(d);
   }
 
   private async resolveSeries(points: readonly Point[]): Promise<void> {
@@ -283,19 +318,40 @@ export class PostgresStore implements Store {
     return rows[0] && deviceFromRow(rows[0]);
   }
 
+  /**
+   * Whole days before `before` are dropped first, one partition per call when
+   * `maxRows` is given (a DROP is one short statement however many rows it
+   * holds; its row count is returned); then rows of the day `before` falls in
+   * are deleted in chunks, by primary key (ctid is not unique across partitions).
+   */
   async prune(before: number, maxRows?: number): Promise<number> {
-    return this.pruneTable('points', 'ts', before, maxRows);
-  }
-
-  async pruneRollups(before: number, maxRows?: number): Promise<number> {
-    return this.pruneTable('rollups_hourly', 'hour', before, maxRows);
-  }
-
-  /** Chunked by ctid: a bounded delete without needing a unique key on the time column. */
-  private async pruneTable(table: string, col: string, before: number, maxRows?: number): Promise<number> {
+    const { rows: parts } = await this.pool.query<{ name: string; bound: string }>(
+      `SELECT c.relname AS name, pg_get_expr(c.relpartbound, c.oid) AS bound
+       FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'points'::regclass`);
+    let dropped = 0;
+    const old = parts
+      .map((p) => ({ name: p.name, to: Number(/TO \('?(\d+)'?\)/.exec(p.bound)?.[1] ?? NaN) }))
+      .filter((p) => p.to <= before)
+      .sort((a, b) => a.to - b.to);
+    for (const p of maxRows === undefined ? old : old.slice(0, 1)) {
+      const table = pg.escapeIdentifier(p.name);
+      dropped += (await this.pool.query<{ n: number }>(`SELECT count(*)::float8 AS n FROM ${table}`)).rows[0]!.n;
+      await this.pool.query(`DROP TABLE ${table}`);
+      this.days.delete(Math.floor((p.to - 1) / DAY));
+    }
+    if (maxRows !== undefined && old.length > 0) return dropped;
     const r = maxRows === undefined
-      ? await this.pool.query(`DELETE FROM ${table} WHERE ${col} < $1`, [before])
-      : await this.pool.query(`DELETE FROM ${table} WHERE ctid = ANY(ARRAY(SELECT ctid FROM ${table} WHERE ${col} < $1 LIMIT $2))`, [before, maxRows]);
+      ? await this.pool.query('DELETE FROM points WHERE ts < $1', [before])
+      : await this.pool.query(
+        'DELETE FROM points WHERE ts < $1 AND (series_id, ts) IN (SELECT series_id, ts FROM points WHERE ts < $1 LIMIT $2)', [before, maxRows]);
+    return dropped + (r.rowCount ?? 0);
+  }
+
+  /** Chunked by ctid (the table is not partitioned): a bounded delete in one scan of the BRIN range. */
+  async pruneRollups(before: number, maxRows?: number): Promise<number> {
+    const r = maxRows === undefined
+      ? await this.pool.query('DELETE FROM rollups_hourly WHERE hour < $1', [before])
+      : await this.pool.query('DELETE FROM rollups_hourly WHERE ctid = ANY(ARRAY(SELECT ctid FROM rollups_hourly WHERE hour < $1 LIMIT $2))', [before, maxRows]);
     return r.rowCount ?? 0;
   }
 

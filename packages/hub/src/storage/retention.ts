@@ -1,8 +1,9 @@
 /**
  * Retention: a periodic job that prunes raw points older than `rawDays` and
- * hourly rollups older than `rollupDays`. It deletes in chunks of `chunkRows`,
- * each its own short transaction, pausing `pauseMs` between chunks so ingest
- * batches interleave (SQLite has one writer; a long delete would stall them).
+ * hourly rollups older than `rollupDays`. It deletes in chunks of `chunkRows`
+ * (or, with PostgreSQL, drops one day's partition per step), each its own short
+ * transaction, pausing `pauseMs` between steps so ingest batches interleave
+ * (SQLite has one writer; a long delete would stall them).
  */
 import type { Store } from './types.js';
 
@@ -45,7 +46,7 @@ export function startRetention(
     for (;;) {
       const n = await prune(before, chunk);
       total += n;
-      if (n < chunk || stopped) return total;
+      if (n === 0 || stopped) return total; // not `n < chunk`: a dropped partition may hold fewer rows than a chunk
       await new Promise((r) => setTimeout(r, pauseMs));
     }
   };

@@ -95,8 +95,9 @@ export interface Store {
   device(id: string): Promise<DeviceRecord | undefined>;
   /**
    * Delete raw points older than `before` (retention). Returns rows deleted.
-   * With `maxRows`, deletes at most that many (oldest first within a series) in
-   * one short transaction, so a caller can prune in chunks without blocking ingest.
+   * With `maxRows`, one short step so a caller can prune in chunks without
+   * blocking ingest: at most that many rows deleted, or (PostgreSQL) one whole
+   * day's partition dropped, however many rows it held. Call until it returns 0.
    */
   prune(before: number, maxRows?: number): Promise<number>;
   /** Same as `prune` for hourly rollup rows whose hour starts before `before`. */
