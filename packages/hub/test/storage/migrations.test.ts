@@ -1,5 +1,7 @@
-// Migrations of both backends: from an empty database, from the previous version
-// (v1 data must be rolled up by v2), idempotence, and refusal of a newer schema.
+// Migrations of both backends: from an empty database; from every earlier
+// version holding the data that version could hold (v1 points must be rolled up
+// by v2, PostgreSQL's v4 moves points into day partitions), idempotence, and
+// refusal of a newer schema.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -12,6 +14,7 @@ import { migratePostgres, pgMigrations } from '../../src/storage/postgres-migrat
 import { SqliteStore } from '../../src/storage/sqlite.js';
 import { PostgresStore } from '../../src/storage/postgres.js';
 import type { Store } from '../../src/storage/types.js';
+import { postgresIdentities, sqliteIdentities, type ClosableIdentityStore } from '../../src/storage/identities.js';
 import { naiveBuckets } from './contract.js';
 import { PG_URL, dropSchema, pgAvailable, randomSchema } from './pg-harness.js';
 
@@ -19,15 +22,47 @@ const T0 = Date.UTC(2025, 0, 1);
 const H = 3_600_000;
 const v1Points = Array.from({ length: 500 }, (_, i) => ({ device: 'd', metric: 'm', ts: T0 + i * 37_000, value: (i * 13) % 17 }));
 
-/** What a v2 store must see after upgrading a v1 database holding v1Points. */
-async function assertUpgraded(s: Store): Promise<void> {
+/** Runs SQL with `?` placeholders on the database under test. */
+type Exec = (sql: string, args?: unknown[]) => Promise<void>;
+
+/** Writes, as plain SQL, what a hub at `version` could have stored: points (v1+), rollups and a device (v2+), a user (v3+). */
+async function seed(version: number, exec: Exec): Promise<void> {
+  await exec("INSERT INTO series (id, device, metric) VALUES (1, 'd', 'm')");
+  for (const p of v1Points) await exec('INSERT INTO points (series_id, ts, value) VALUES (1, ?, ?)', [p.ts, p.value]);
+  if (version < 2) return;
+  const hours = new Map<number, { min: number; max: number; sum: number; n: number; last: number; lastTs: number }>();
+  for (const p of v1Points) {
+    const h = p.ts - (p.ts % H);
+    const r = hours.get(h) ?? { min: Infinity, max: -Infinity, sum: 0, n: 0, last: 0, lastTs: -1 };
+    hours.set(h, { min: Math.min(r.min, p.value), max: Math.max(r.max, p.value), sum: r.sum + p.value, n: r.n + 1, last: p.ts > r.lastTs ? p.value : r.last, lastTs: Math.max(r.lastTs, p.ts) });
+  }
+  for (const [h, r] of hours) {
+    await exec('INSERT INTO rollups_hourly (series_id, hour, vmin, vmax, vsum, n, last, last_ts) VALUES (1, ?, ?, ?, ?, ?, ?, ?)', [h, r.min, r.max, r.sum, r.n, r.last, r.lastTs]);
+  }
+  await exec(`INSERT INTO devices (id, first_seen, last_seen, online, last, meta) VALUES ('d', 1, 2, '1', '{}', '{"model":"x"}')`);
+  if (version < 3) return;
+  await exec("INSERT INTO identity_users (name, password_hash, role, created_at) VALUES ('vera', 'scrypt$16384$8$1$c2FsdA$a2V5', 'viewer', 5)");
+}
+
+/** What the newest store must see after upgrading a database seeded at `version`. */
+async function assertUpgraded(version: number, s: Store, identities: () => ClosableIdentityStore): Promise<void> {
   assert.deepEqual(await s.buckets({ device: 'd', metric: 'm', from: T0, to: T0 + 6 * H - 1, limit: 100, bucketMs: H }),
     naiveBuckets(v1Points, T0, T0 + 6 * H - 1, H));
-  await s.append([{ device: 'd', metric: 'm', ts: T0 + 10, value: 100 }]); // lands in a backfilled rollup row
+  assert.deepEqual(await s.raw({ device: 'd', metric: 'm', from: 0, to: T0 + 24 * H, limit: 1000 }), v1Points.map(({ ts, value }) => ({ ts, value })));
+  await s.append([{ device: 'd', metric: 'm', ts: T0 + 10, value: 100 }]); // lands in an existing rollup row
   const [b] = await s.buckets({ device: 'd', metric: 'm', from: T0, to: T0 + H - 1, limit: 1, bucketMs: H });
   assert.equal(b!.max, 100);
-  await s.upsertDevice({ id: 'd', firstSeen: 1, lastSeen: 1, online: true, last: {}, meta: null });
-  assert.equal((await s.devices()).length, 1);
+  if (version >= 2) assert.deepEqual((await s.device('d'))?.meta, { model: 'x' });
+  await s.upsertDevice({ id: 'e', firstSeen: 1, lastSeen: 1, online: true, last: {}, meta: null });
+  assert.equal((await s.devices()).length, version >= 2 ? 2 : 1);
+  const ids = identities();
+  try {
+    assert.equal((await ids.getUser('vera'))?.role, version >= 3 ? 'viewer' : undefined);
+    await ids.putUser({ name: 'otto', passwordHash: 'scrypt$16384$8$1$c2FsdA$a2V5', role: 'operator', createdAt: 6 });
+    assert.equal((await ids.listUsers()).length, version >= 3 ? 2 : 1);
+  } finally {
+    await ids.close();
+  }
 }
 
 describe('SQLite migrations', () => {
@@ -40,24 +75,24 @@ describe('SQLite migrations', () => {
     db.close();
   });
 
-  it('upgrade a v1 database, rolling up the points it already holds', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'fl-mig-'));
-    const path = join(dir, 'v1.db');
-    const db = new Database(path);
-    assert.deepEqual(migrateSqlite(db, 1), [1]);
-    db.prepare("INSERT INTO series (id, device, metric) VALUES (1, 'd', 'm')").run();
-    const ins = db.prepare('INSERT INTO points VALUES (1, ?, ?)');
-    for (const p of v1Points) ins.run(p.ts, p.value);
-    db.close();
-    const s = new SqliteStore({ path });
-    try {
-      await s.init();
-      await assertUpgraded(s);
-    } finally {
-      await s.close();
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
+  for (const m of sqliteMigrations.slice(0, -1)) {
+    it(`upgrade a v${m.version} database holding data, keeping all of it`, async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'fl-mig-'));
+      const path = join(dir, `v${m.version}.db`);
+      const db = new Database(path);
+      assert.deepEqual(migrateSqlite(db, m.version), sqliteMigrations.filter((x) => x.version <= m.version).map((x) => x.version));
+      await seed(m.version, async (sql, args = []) => void db.prepare(sql).run(...args));
+      db.close();
+      const s = new SqliteStore({ path });
+      try {
+        await s.init();
+        await assertUpgraded(m.version, s, () => sqliteIdentities(path));
+      } finally {
+        await s.close();
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+  }
 
   it('refuse a database from a newer hub', () => {
     const db = new Database(':memory:');
@@ -90,18 +125,22 @@ describe('PostgreSQL migrations', { skip: !(await pgAvailable()) && 'PostgreSQL 
     assert.deepEqual(rows, pgMigrations.map(({ version, name }) => ({ version, name })));
   }));
 
-  it('upgrade a v1 schema, rolling up the points it already holds', withSchema(async (schema, c) => {
-    assert.deepEqual(await migratePostgres(c, 1), [1]);
-    await c.query("INSERT INTO series (id, device, metric) VALUES (1, 'd', 'm')");
-    await c.query('INSERT INTO points SELECT 1, * FROM unnest($1::bigint[], $2::float8[])', [v1Points.map((p) => p.ts), v1Points.map((p) => p.value)]);
-    const s = new PostgresStore({ url: PG_URL, schema });
-    try {
-      await s.init();
-      await assertUpgraded(s);
-    } finally {
-      await s.close();
-    }
-  }));
+  for (const m of pgMigrations.slice(0, -1)) {
+    it(`upgrade a v${m.version} schema holding data, keeping all of it`, withSchema(async (schema, c) => {
+      assert.deepEqual(await migratePostgres(c, m.version), pgMigrations.filter((x) => x.version <= m.version).map((x) => x.version));
+      await seed(m.version, async (sql, args = []) => {
+        let n = 0;
+        await c.query(sql.replace(/\?/g, () => `$${++n}`), args);
+      });
+      const s = new PostgresStore({ url: PG_URL, schema });
+      try {
+        await s.init();
+        await assertUpgraded(m.version, s, () => postgresIdentities(PG_URL, schema));
+      } finally {
+        await s.close();
+      }
+    }));
+  }
 
   it('let two hubs start on one new schema at once (advisory lock)', withSchema(async (schema, c) => {
     await c.query(`DROP SCHEMA "${schema}"`); // both must create it
