@@ -19,7 +19,7 @@ import { loadConfig } from '../config/load.js';
 import { ConfigError } from '../config/schema.js';
 
 type KeyPair = webcrypto.CryptoKeyPair;
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+x509.cryptoProvider.set('default', webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[1]); // the default provider: Node's WebCrypto
 const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
 
 const keys = () => webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']) as Promise<KeyPair>;
