@@ -4,12 +4,18 @@
  *     with the event-loop delay measured meanwhile (p99/max of perf_hooks.monitorEventLoopDelay).
  *     A warm-up of `--warmup` points (default 50,000; JIT, worker start) runs first and is
  *     not measured;
- *  2. history latency over one series of N points (default 10M over 1,000 h) aggregated
- *     into 1,000 buckets of 1 h (rollups) — cold (fresh connection) and warm (median) —
- *     against the raw-scan path for comparison, and `count` (used by auto bucket).
- * Run: node --conditions=source --import tsx bench/store-ingest.ts [--ingest 1000000] [--warmup 50000] [--query 10000000] [--no-pg] [--no-query]
+ *  2. history latency, 1,000 buckets of 1 h (rollups) over 1,000 h, on two data sets of
+ *     the same size: one series of N points (default 10M), and D devices × N/D points
+ *     (default 1,000 × 10,000, interleaved in time as a fleet writes them; 20 devices
+ *     queried). Cold: a fresh connection after the OS page cache was dropped (when
+ *     this runs as root; the table says so) — PostgreSQL's own shared buffers stay
+ *     warm; warm: median of 15 repeats. Also `count` (used by auto bucket) and the
+ *     raw-scan path (buckets that are not whole hours) for comparison.
+ * Run: node --conditions=source --import tsx bench/store-ingest.ts [--ingest 1000000] [--warmup 50000] [--query 10000000] [--devices 1000] [--no-pg] [--no-query]
  * PostgreSQL: FIELDLINK_BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432/test), in a throwaway schema.
  */
+import { execSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +36,7 @@ const arg = (name: string, def: number) => {
 const INGEST_POINTS = arg('--ingest', 1_000_000);
 const WARMUP_POINTS = arg('--warmup', 50_000);
 const QUERY_POINTS = arg('--query', 10_000_000);
+const QUERY_DEVICES = arg('--devices', 1000);
 const PG_URL = process.env.FIELDLINK_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const H = 3_600_000;
 const METRICS = 20, DEVICES = 100;
@@ -107,27 +114,62 @@ async function timeIt(fn: () => Promise<unknown>): Promise<number> {
   return performance.now() - t;
 }
 
-async function queryBench(open: () => Promise<Store>) {
-  const store = await open();
-  const from = Date.UTC(2025, 0, 1), step = (1000 * H) / QUERY_POINTS;
-  const t0 = performance.now();
-  for (let i = 0; i < QUERY_POINTS; i += 50_000) {
-    const n = Math.min(50_000, QUERY_POINTS - i);
-    await store.append(Array.from({ length: n }, (_, k) => ({ device: 'big', metric: 'lux', ts: from + Math.floor((i + k) * step), value: ((i + k) * 7) % 1000 })));
+/** Drops the OS page cache (root only). Returns whether it could. */
+function dropPageCache(): boolean {
+  try {
+    execSync('sync');
+    writeFileSync('/proc/sys/vm/drop_caches', '3');
+    return true;
+  } catch {
+    return false;
   }
-  const loadRate = QUERY_POINTS / ((performance.now() - t0) / 1000);
+}
+
+/** One line on stderr, rewritten in place on a terminal: loading 10M points takes a while. */
+function progress(label: string, done: number, total: number, t0: number): void {
+  const line = `${label}: ${fmt(done)} / ${fmt(total)} points (${fmt(done / ((performance.now() - t0) / 1000))}/s)`;
+  if (process.stderr.isTTY) process.stderr.write(`\r${line}\x1b[K${done === total ? '\n' : ''}`);
+  else if (done === total || done % 2_000_000 === 0) process.stderr.write(`${line}\n`);
+}
+
+let cacheDropped = false;
+
+/**
+ * Loads `devices` series of QUERY_POINTS / devices points each over 1,000 h, in time
+ * order across devices (as a fleet writes them), then times 1,000 one-hour buckets
+ * over the whole span for up to 20 of the series.
+ */
+async function queryBench(open: () => Promise<Store>, devices: number) {
+  const store = await open();
+  const from = Date.UTC(2025, 0, 1), span = 1000 * H;
+  const perDevice = Math.floor(QUERY_POINTS / devices), total = perDevice * devices, step = span / perDevice;
+  const names = Array.from({ length: devices }, (_, d) => `dev${String(d).padStart(5, '0')}`);
+  const label = devices === 1 ? '1 series' : `${fmt(devices)} series`;
+  const t0 = performance.now();
+  for (let i = 0; i < total; i += 50_000) {
+    const n = Math.min(50_000, total - i);
+    await store.append(Array.from({ length: n }, (_, k) => {
+      const j = i + k, d = j % devices, t = Math.floor(j / devices);
+      return { device: names[d]!, metric: 'lux', ts: from + Math.floor(t * step), value: (j * 7) % 1000 };
+    }));
+    progress(`loading ${label}`, i + n, total, t0);
+  }
+  const loadRate = total / ((performance.now() - t0) / 1000);
   await store.close();
-  const q = { device: 'big', metric: 'lux', from, to: from + 1000 * H - 1, limit: 1000, bucketMs: H };
-  const s = await open(); // fresh connection: "cold" for the process (the OS page cache stays warm)
-  const cold = await timeIt(() => s.buckets(q));
+  const sample = names.filter((_, d) => d % Math.max(1, Math.floor(devices / 20)) === 0).slice(0, 20);
+  const q = (device: string) => ({ device, metric: 'lux', from, to: from + span - 1, limit: 1000, bucketMs: H });
+  cacheDropped = dropPageCache();
+  const s = await open(); // a fresh connection, and (as root) an empty OS page cache
+  const cold: number[] = [];
+  for (const d of sample) cold.push(await timeIt(() => s.buckets(q(d)))); // the first query of each series after the reopen
   const warm: number[] = [];
-  for (let i = 0; i < 15; i++) warm.push(await timeIt(() => s.buckets(q)));
-  warm.sort((a, b) => a - b);
-  const buckets = (await s.buckets(q)).length;
-  const count = await timeIt(() => s.count(q));
-  const rawScan = await timeIt(() => s.buckets({ ...q, bucketMs: H + 1 })); // not a multiple of 1 h: raw path
+  for (let i = 0; i < 15; i++) for (const d of sample) warm.push(await timeIt(() => s.buckets(q(d))));
+  const buckets = (await s.buckets(q(sample[0]!))).length;
+  const count = await timeIt(() => s.count(q(sample[0]!)));
+  const rawScan = await timeIt(() => s.buckets({ ...q(sample[0]!), bucketMs: H + 1 })); // not a multiple of 1 h: raw path
   await s.close();
-  return { loadRate, cold, warm: warm[7]!, buckets, count, rawScan };
+  const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
+  return { label: `${fmt(devices)} × ${fmt(perDevice)}`, total, loadRate, buckets, coldFirst: cold[0]!, coldMax: Math.max(...cold), warm: pct(warm, 0.5), warmP95: pct(warm, 0.95), count, rawScan };
 }
 
 const rows: string[][] = [];
@@ -153,7 +195,7 @@ if (!process.argv.includes('--no-pg')) backends.push(['PostgreSQL', async () => 
 }]);
 
 for (const [name, make] of backends) {
-  for (const part of process.argv.includes('--no-query') ? ['ingest' as const] : ['ingest', 'query'] as const) {
+  for (const part of process.argv.includes('--no-query') ? ['ingest' as const] : ['ingest', 'query', 'fleet'] as const) {
     const env = await make();
     try {
       if (part === 'ingest') {
@@ -162,8 +204,8 @@ for (const [name, make] of backends) {
         await store.close();
         rows.push([name, fmt(r.written), fmt(r.rate), fmt(r.batches), fmt(r.pts), r.wMed.toFixed(1), r.wMax.toFixed(1), fmt(r.dropped), r.p99.toFixed(1), r.max.toFixed(1), r.idleP99.toFixed(1)]);
       } else {
-        const r = await queryBench(() => openStore(env.opts));
-        qrows.push([name, fmt(QUERY_POINTS), fmt(r.loadRate), String(r.buckets), r.cold.toFixed(1), r.warm.toFixed(1), r.count.toFixed(1), r.rawScan.toFixed(0)]);
+        const r = await queryBench(() => openStore(env.opts), part === 'query' ? 1 : QUERY_DEVICES);
+        qrows.push([name, r.label, fmt(r.total), fmt(r.loadRate), String(r.buckets), r.coldFirst.toFixed(1), r.coldMax.toFixed(1), r.warm.toFixed(1), r.warmP95.toFixed(1), r.count.toFixed(1), r.rawScan.toFixed(0)]);
       }
     } finally {
       await env.cleanup();
@@ -176,5 +218,5 @@ const table = (head: string[], body: string[][]) =>
   [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...body.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 console.log(`\n### Ingest through bus → ingest → store (${METRICS} metrics/message, ${DEVICES} devices, default batching, after ${fmt(WARMUP_POINTS)} points warm-up)\n`);
 console.log(table(['backend', 'points', 'points/s', 'batches', 'points/batch', 'append latency median ms', 'append latency max ms', 'dropped', 'loop delay p99 ms', 'loop delay max ms', 'idle-thread p99 ms (control)'], rows));
-console.log(`\n### History over one series, 1,000 buckets of 1 h\n`);
-console.log(table(['backend', 'points', 'load points/s (append 50k)', 'buckets', 'cold ms', 'warm median ms', 'count ms', 'raw-scan buckets ms'], qrows));
+console.log(`\n### History: 1,000 buckets of 1 h over 1,000 h of one series, in a store holding one series or many (cold: ${cacheDropped ? 'OS page cache dropped, fresh connection' : 'fresh connection only: the OS page cache could not be dropped (not root)'})\n`);
+console.log(table(['backend', 'series × points', 'points stored', 'load points/s (append 50k)', 'buckets', 'cold first ms', 'cold max of 20 series ms', 'warm median ms', 'warm p95 ms', 'count ms', 'raw-scan buckets ms'], qrows));
