@@ -11,24 +11,35 @@
  *     this runs as root; the table says so) — PostgreSQL's own shared buffers stay
  *     warm; warm: median of 15 repeats. Also `count` (used by auto bucket) and the
  *     raw-scan path (buckets that are not whole hours) for comparison.
- * Run: node --conditions=source --import tsx bench/store-ingest.ts [--ingest 1000000] [--warmup 50000] [--query 10000000] [--devices 1000] [--no-pg] [--no-query]
+ * Run: npm run bench:store -- [--ingest 1000000] [--warmup 50000] [--query 10000000] [--devices 1000] [--no-pg] [--no-query]
  * PostgreSQL: FIELDLINK_BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432/test), in a throwaway schema.
  */
 import { execSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import pg from 'pg';
+import Database from 'better-sqlite3';
 import { createBus } from '../packages/hub/src/bus/index.js';
 import { openStore } from '../packages/hub/src/storage/index.js';
 import type { StoreOptions } from '../packages/hub/src/storage/index.js';
 import type { Store } from '../packages/hub/src/storage/types.js';
 import { startIngest } from '../packages/hub/src/services/ingest.js';
 
+if (process.argv.includes('--help')) {
+  console.log(`npm run bench:store -- [options]   (tables on stdout, progress on stderr)
+  --ingest N    points to ingest through bus → ingest → store (default 1,000,000)
+  --warmup N    points ingested first, not measured (default 50,000)
+  --query N     points per history data set (default 10,000,000)
+  --devices D   series in the second data set, N/D points each (default 1,000)
+  --no-pg       SQLite only (PostgreSQL: FIELDLINK_BENCH_PG_URL, default ${'postgres://postgres@127.0.0.1:5432/test'})
+  --no-query    ingest only`);
+  process.exit(0);
+}
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(name);
   return i > 0 ? Number(process.argv[i + 1]) : def;
@@ -172,6 +183,8 @@ async function queryBench(open: () => Promise<Store>, devices: number) {
   return { label: `${fmt(devices)} × ${fmt(perDevice)}`, total, loadRate, buckets, coldFirst: cold[0]!, coldMax: Math.max(...cold), warm: pct(warm, 0.5), warmP95: pct(warm, 0.95), count, rawScan };
 }
 
+const load0 = loadavg()[0]!;
+const started = new Date();
 const rows: string[][] = [];
 const qrows: string[][] = [];
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -214,6 +227,25 @@ for (const [name, make] of backends) {
   }
 }
 
+const sqliteVersion = (() => {
+  const db = new Database(':memory:');
+  try {
+    return db.prepare('SELECT sqlite_version()').pluck().get() as string;
+  } finally {
+    db.close();
+  }
+})();
+const pgVersion = process.argv.includes('--no-pg') ? undefined : await (async () => {
+  const c = new pg.Client({ connectionString: PG_URL });
+  await c.connect();
+  try {
+    return (await c.query<{ server_version: string }>('SHOW server_version')).rows[0]!.server_version.split(' ')[0];
+  } finally {
+    await c.end();
+  }
+})();
+console.log(`Run of ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC, ${Math.round((Date.now() - started.getTime()) / 1000)} s: Node ${process.versions.node}, SQLite ${sqliteVersion}` +
+  `${pgVersion ? `, PostgreSQL ${pgVersion} on this machine` : ''}; load average (1 min) ${load0.toFixed(2)} at the start, ${loadavg()[0]!.toFixed(2)} at the end.`);
 const table = (head: string[], body: string[][]) =>
   [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...body.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 console.log(`\n### Ingest through bus → ingest → store (${METRICS} metrics/message, ${DEVICES} devices, default batching, after ${fmt(WARMUP_POINTS)} points warm-up)\n`);
