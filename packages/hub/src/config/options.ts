@@ -33,7 +33,7 @@ export const hubOptions = o({
   ingestBatchPoints: int(5000, 'Group commit: a batch is written as soon as it holds this many points.', { min: 1, max: 1000000, group: 'Storage', advanced: true }),
   ingestQueuePoints: int(100000, 'Bound of the queue between the bus and the store. When full, new points are dropped and counted (ingest_dropped).', { min: 100, max: 100000000, group: 'Storage', advanced: true }),
   historyMaxLimit: int(10000, 'Largest `limit` a history query may ask for.', { min: 10, max: 1000000, group: 'Storage', advanced: true }),
-  simulate: int(0, 'Start this many simulated VEML7700 light sensors inside the hub process (the demo uses 3).', { min: 0, max: 10000, group: 'Demo' }),
+  simulate: int(0, 'Start this many simulated VEML7700 light sensors inside the hub process (the demo uses 3): an indoor room whose day follows the local time zone (dark at night).', { min: 0, max: 10000, group: 'Demo' }),
   simulateIntervalMs: int(1000, 'Interval between readings of each simulated sensor.', { min: 10, max: 3600000, group: 'Demo' }),
   maxFrameBytes: int(65536, 'Largest WebSocket frame accepted on /ws and /ws/device; larger frames get error 1005 (FRAME_TOO_LARGE).', { min: 1024, max: 16777216, group: 'Limits' }),
   mqttMaxPacketBytes: int(1048576, 'Largest MQTT packet accepted over /mqtt (WebSocket layer).', { min: 1024, max: 268435455, group: 'Limits', advanced: true }),
