@@ -2,31 +2,16 @@
 // whole days dropped as partitions while the day the cutoff falls in is trimmed.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { startRetention } from '../../src/storage/index.js';
-import { SqliteStore } from '../../src/storage/sqlite.js';
 import type { Point, Store } from '../../src/storage/types.js';
 import type { StoreHarness } from './contract.js';
 import { pgAvailable, pgHarness } from './pg-harness.js';
+import { sqliteHarness } from './sqlite-harness.js';
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2025, 10, 25, 9); // 09:00: the cutoff falls inside a day
 const everyDay = (device: string, days: number): Point[] =>
   Array.from({ length: days * 4 }, (_, i) => ({ device, metric: 'm', ts: NOW - days * DAY + i * (DAY / 4), value: i }));
-
-async function sqliteHarness(): Promise<StoreHarness> {
-  const dir = await mkdtemp(join(tmpdir(), 'fl-ret-'));
-  return {
-    async open() {
-      const s = new SqliteStore({ path: join(dir, 'test.db') });
-      await s.init();
-      return s;
-    },
-    destroy: () => rm(dir, { recursive: true, force: true }),
-  };
-}
 
 const backends: [string, () => Promise<StoreHarness>][] = [['sqlite', sqliteHarness]];
 if (await pgAvailable()) backends.push(['postgres', pgHarness]);

@@ -1,17 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { SqliteStore } from '../../src/storage/sqlite.js';
 import { storeContract } from './contract.js';
+import { sqliteHarness } from './sqlite-harness.js';
 
-storeContract('sqlite', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'fl-sqlite-'));
-  return {
-    async open() {
-      const s = new SqliteStore({ path: join(dir, 'test.db') });
-      await s.init();
-      return s;
-    },
-    destroy: () => rm(dir, { recursive: true, force: true }),
-  };
-});
+storeContract('sqlite', sqliteHarness);
