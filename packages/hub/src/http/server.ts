@@ -44,6 +44,8 @@ export function createHttpServer(
   return server;
 }
 
+const LISTEN_BACKLOG = 4096;
+
 export function listen(server: net.Server, port: number, host: string, option: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
@@ -53,7 +55,10 @@ export function listen(server: net.Server, port: number, host: string, option: s
       else reject(err);
     };
     server.once('error', onError);
-    server.listen(port, host, () => {
+    // A reconnect wave (a hub restart, a network blip: thousands of clients at once)
+    // overflows Node's default accept backlog of 511; dropped SYNs cost each client
+    // a 1–3 s retransmit. The kernel caps this at net.core.somaxconn.
+    server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
       server.off('error', onError);
       resolve((server.address() as AddressInfo).port);
     });
