@@ -13,10 +13,9 @@
  * bigint columns are cast to float8 in SELECTs: exact below 2^53, and `pg` then
  * returns numbers, not strings.
  *
- * `points` is partitioned by UTC day (migration v4). Before a batch is inserted,
- * the days it touches that this store has not seen yet are created in one call
- * (`ensure_points_partitions`, with the following day too, so midnight rarely
- * waits for DDL); retention drops whole days and deletes only the rest.
+ * `points` is partitioned by UTC day (migration v4, postgres-partitions.ts):
+ * the days a batch touches are made before it is inserted; retention drops whole
+ * days and deletes only the rest.
  */
 import pg from 'pg';
 import type { Bucket, DeviceRecord, HistoryQuery, Point, RangeQuery, RawPoint, Store } from './types.js';
@@ -24,6 +23,7 @@ import { ROLLUP_MS } from './types.js';
 import { streamRaw, checkDevice, checkPoints, deviceFromRow, mergeBuckets, redactUrl, seriesKey, splitRange } from './common.js';
 import type { DeviceRow, PartialBucket } from './common.js';
 import { migratePostgres } from './postgres-migrations.js';
+import { DayPartitions } from './postgres-partitions.js';
 
 export interface PostgresStoreOptions {
   /** `postgres://user:pass@host:port/db`. */
@@ -41,8 +41,6 @@ export interface PostgresStoreOptions {
 }
 
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
-/** Width of a `points` partition (migration v4). */
-const DAY = 86_400_000;
 
 const APPEND_SQL = `
   WITH ins AS (
@@ -82,8 +80,7 @@ export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
   readonly pool: pg.Pool;
   private readonly seriesIds = new Map<string, number>();
-  /** Days whose `points` partition is known to exist. */
-  private readonly days = new Set<number>();
+  private readonly days: DayPartitions;
   private readonly where: string;
 
   constructor(private readonly opts: PostgresStoreOptions) {
@@ -97,6 +94,7 @@ export class PostgresStore implements Store {
     });
     // An idle client losing its connection must not crash the hub; the next query reports it.
     this.pool.on('error', () => undefined);
+    this.days = new DayPartitions(this.pool);
   }
 
   async init(): Promise<void> {
@@ -165,7 +163,7 @@ export class PostgresStore implements Store {
   /** One statement: points sorted by series (stable), as array literals built with join (no per-element escaping). */
   private async insert(points: readonly Point[]): Promise<void> {
     await this.resolveSeries(points);
-    await this.ensureDays(points);
+    await this.days.ensure(points);
     const n = points.length;
     const sid = new Int32Array(n);
     const counts = new Map<number, number>();
@@ -197,25 +195,10 @@ export class PostgresStore implements Store {
       // 23514 "no partition of relation found for row": a day this store knew was
       // dropped meanwhile (retention in another hub). Forget the cache and retry once.
       if ((err as { code?: string }).code !== '23514') throw err;
-      this.days.clear();
-      await this.ensureDays(points);
+      this.days.forget();
+      await this.days.ensure(points);
       await this.pool.query(APPEND_SQL, params);
     }
-  }
-
-  private async ensureDays(points: readonly Point[]): Promise<void> {
-    let missing: Set<number> | undefined;
-    let last = -1;
-    for (const p of points) {
-      const day = Math.floor(p.ts / DAY);
-      if (day === last) continue; // points mostly arrive day by day
-      last = day;
-      if (!this.days.has(day)) (missing ??= new Set()).add(day).add(day + 1);
-    }
-    if (!missing) return;
-    const days = [...missing].filter((d) => !this.days.has(d));
-    await this.pool.query('SELECT ensure_points_partitions($1::bigint[])', [days]);
-    for (const d of days) this.days.add(d);
   }
 
   private async resolveSeries(points: readonly Point[]): Promise<void> {
@@ -325,21 +308,8 @@ export class PostgresStore implements Store {
    * are deleted in chunks, by primary key (ctid is not unique across partitions).
    */
   async prune(before: number, maxRows?: number): Promise<number> {
-    const { rows: parts } = await this.pool.query<{ name: string; bound: string }>(
-      `SELECT c.relname AS name, pg_get_expr(c.relpartbound, c.oid) AS bound
-       FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'points'::regclass`);
-    let dropped = 0;
-    const old = parts
-      .map((p) => ({ name: p.name, to: Number(/TO \('?(\d+)'?\)/.exec(p.bound)?.[1] ?? NaN) }))
-      .filter((p) => p.to <= before)
-      .sort((a, b) => a.to - b.to);
-    for (const p of maxRows === undefined ? old : old.slice(0, 1)) {
-      const table = pg.escapeIdentifier(p.name);
-      dropped += (await this.pool.query<{ n: number }>(`SELECT count(*)::float8 AS n FROM ${table}`)).rows[0]!.n;
-      await this.pool.query(`DROP TABLE ${table}`);
-      this.days.delete(Math.floor((p.to - 1) / DAY));
-    }
-    if (maxRows !== undefined && old.length > 0) return dropped;
+    const dropped = await this.days.dropBefore(before, maxRows === undefined ? Infinity : 1);
+    if (maxRows !== undefined && dropped > 0) return dropped;
     const r = maxRows === undefined
       ? await this.pool.query('DELETE FROM points WHERE ts < $1', [before])
       : await this.pool.query(
