@@ -7,12 +7,11 @@
  *    devDependency of @fieldlink/dashboard (npm hoists it).
  *  - `buildDashboard`: Vite build into a temp dir (served with `dashboardDir`), so
  *    tests never touch packages/hub/public.
- *  - `startCuttableProxy`: a TCP proxy in front of the hub that a test can cut
- *    and restore, to drop the page's connection while the hub and the devices
- *    keep running.
+ *  - `startCuttableProxy` (packages/hub/test/proxy.ts): a TCP proxy in front of
+ *    the hub that a test can cut and restore, to drop the page's connection while
+ *    the hub and the devices keep running.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,48 +50,4 @@ export async function buildDashboard(outDir: string): Promise<void> {
   await build({ root: DASHBOARD, configFile: join(DASHBOARD, 'vite.config.ts'), logLevel: 'warn', build: { outDir, emptyOutDir: true } });
 }
 
-export interface CuttableProxy {
-  /** `http://127.0.0.1:<port>`: load the page from here, so its WebSocket goes through the proxy too. */
-  readonly url: string;
-  /** Resets every open connection and refuses new ones until `restore()`. */
-  cut(): void;
-  restore(): void;
-  close(): Promise<void>;
-}
-
-export async function startCuttableProxy(targetPort: number, targetHost = '127.0.0.1'): Promise<CuttableProxy> {
-  const open = new Set<Socket>();
-  let up = true;
-  const server = createServer((down) => {
-    if (!up) return void down.resetAndDestroy();
-    const upstream = connect(targetPort, targetHost);
-    const pair = [down, upstream];
-    for (const s of pair) {
-      open.add(s);
-      s.on('error', () => undefined);
-      s.on('close', () => {
-        open.delete(s);
-        for (const o of pair) if (o !== s && !o.destroyed) o.destroy();
-      });
-    }
-    down.pipe(upstream);
-    upstream.pipe(down);
-  });
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  const proxy: CuttableProxy = {
-    url: `http://127.0.0.1:${port}`,
-    cut() {
-      up = false;
-      for (const s of [...open]) s.resetAndDestroy();
-    },
-    restore() {
-      up = true;
-    },
-    async close() {
-      proxy.cut();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-  return proxy;
-}
+export { startCuttableProxy, type CuttableProxy } from '../../packages/hub/test/proxy.js';
