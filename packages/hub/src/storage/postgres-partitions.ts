@@ -57,9 +57,16 @@ export class DayPartitions {
     for (const p of old) {
       if (full >= max) break;
       const table = pg.escapeIdentifier(p.name);
-      // Counted first, while attached: DROP then holds the parent's lock only briefly.
-      const n = (await this.pool.query<{ n: number }>(`SELECT count(*)::float8 AS n FROM ${table}`)).rows[0]!.n;
-      await this.pool.query(`DROP TABLE ${table}`);
+      let n: number;
+      try {
+        // Counted first, while attached: DROP then holds the parent's lock only briefly.
+        n = (await this.pool.query<{ n: number }>(`SELECT count(*)::float8 AS n FROM ${table}`)).rows[0]!.n;
+        await this.pool.query(`DROP TABLE ${table}`);
+      } catch (err) {
+        // 42P01 undefined_table: another hub's retention on the same database dropped it first.
+        if ((err as { code?: string }).code !== '42P01') throw err;
+        n = 0;
+      }
       this.known.delete(Math.floor((p.to - 1) / DAY));
       rows += n;
       if (n > 0) full++;
