@@ -133,8 +133,3 @@ export function deviceFromRow(r: DeviceRow): DeviceRecord {
 export function checkDevice(rec: DeviceRecord): void {
   if (badName(rec.id)) throw new RangeError(`invalid device id: ${JSON.stringify(rec.id)}`);
 }
-
-/** Remove credentials from a connection URL before it appears in an error or log. */
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]*)(:[^@/]*)?@/, (_m, user: string) => `//${user}${user ? ':***' : ''}@`);
-}

@@ -20,8 +20,9 @@
 import pg from 'pg';
 import type { Bucket, DeviceRecord, HistoryQuery, Point, RangeQuery, RawPoint, Store } from './types.js';
 import { ROLLUP_MS } from './types.js';
-import { streamRaw, checkDevice, checkPoints, deviceFromRow, mergeBuckets, redactUrl, seriesKey, splitRange } from './common.js';
+import { streamRaw, checkDevice, checkPoints, deviceFromRow, mergeBuckets, seriesKey, splitRange } from './common.js';
 import type { DeviceRow, PartialBucket } from './common.js';
+import { redactUrl } from '../redact.js';
 import { migratePostgres } from './postgres-migrations.js';
 import { DayPartitions } from './postgres-partitions.js';
 
