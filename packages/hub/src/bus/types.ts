@@ -44,6 +44,13 @@ export interface PublishOptions {
 export interface SubscribeOptions {
   /** Deliver matching retained messages first (default true, as MQTT does). */
   retained?: boolean;
+  /**
+   * Share matching messages among every subscriber of this group, across hubs
+   * (an MQTT shared subscription, `$share/{group}/{filter}`): each message reaches
+   * one of them. Ingest uses it so that hubs on one broker store each point once.
+   * The embedded bus is one process: there it is a plain subscription.
+   */
+  shareGroup?: string;
 }
 
 export interface Subscription {

@@ -1,0 +1,45 @@
+// The bus contract over a real broker: Debian's mosquitto (MQTT 5), a fresh one per
+// test so retained messages never leak between tests.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createExternalBus } from '../../src/bus/external.js';
+import type { Bus } from '../../src/bus/types.js';
+import { startMosquitto } from '../../../device/test/helpers/brokers.js';
+import { busContract } from './contract.js';
+
+async function onMosquitto(): Promise<Bus> {
+  const m = await startMosquitto();
+  const bus = await createExternalBus({ url: m.url });
+  return { ...bus, close: async () => { await bus.close(); await m.close(); } };
+}
+
+busContract('external (mosquitto)', onMosquitto);
+
+test('external: messages from other clients of the broker arrive; shared subscriptions split them between hubs', async () => {
+  const m = await startMosquitto();
+  const [a, b] = [await createExternalBus({ url: m.url }), await createExternalBus({ url: m.url })];
+  try {
+    const seen = { a: 0, b: 0, all: 0 };
+    await a.subscribe('devices/+/telemetry', () => seen.a++, { shareGroup: 'ingest' });
+    await b.subscribe('devices/+/telemetry', () => seen.b++, { shareGroup: 'ingest' });
+    await b.subscribe('devices/#', () => seen.all++);
+    for (let i = 0; i < 100; i++) await a.publish(`devices/d${i % 3}/telemetry`, '{"v":1}', { qos: 1 });
+    const end = Date.now() + 5000;
+    while (seen.all < 100 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(seen.all, 100);
+    assert.equal(seen.a + seen.b, 100, 'each telemetry message reached one member of the share group');
+    assert.ok(seen.a > 0 && seen.b > 0, `split: ${seen.a} / ${seen.b}`);
+  } finally {
+    await Promise.all([a.close(), b.close()]);
+    await m.close();
+  }
+});
+
+test('external: an unreachable broker is a clear error without the password', async () => {
+  await assert.rejects(createExternalBus({ url: 'mqtt://hub:s3cret@127.0.0.1:1', connectTimeoutMs: 1000 }), (err: Error) => {
+    assert.match(err.message, /MQTT broker at mqtt:\/\/hub:\*\*\*@127\.0\.0\.1:1\/? is unreachable/);
+    assert.doesNotMatch(err.message, /s3cret/);
+    return true;
+  });
+});
