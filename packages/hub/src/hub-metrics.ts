@@ -6,14 +6,15 @@ import type { Registry as PromRegistry } from 'prom-client';
 import { createMetrics, type Sample } from './metrics.js';
 import type { BrowserDoor } from './transports/browser/door.js';
 import type { DeviceDoor } from './transports/device/door.js';
-import type { EmbeddedBus } from './bus/index.js';
+import type { Aedes } from 'aedes';
 import type { Registry } from './services/registry.js';
 import type { Security } from './auth/index.js';
 
 export interface MetricDeps {
   browser: BrowserDoor;
   device: DeviceDoor;
-  bus: EmbeddedBus;
+  /** The embedded broker, when there is one (its MQTT clients are counted). */
+  broker: Aedes | undefined;
   registry: Registry;
   security: Security;
   ingestStats?: () => unknown;
@@ -37,7 +38,7 @@ export function hubMetrics(d: MetricDeps): PromRegistry {
       read: () => [
         [{ door: 'ws' }, d.browser.sessions.size],
         [{ door: 'ws_device' }, d.device.connected],
-        [{ door: 'mqtt' }, d.bus.broker.connectedClients],
+        [{ door: 'mqtt' }, d.broker?.connectedClients ?? 0],
       ],
     },
     fieldlink_devices_online: { help: 'Devices whose status is online', read: () => one(d.registry.list().filter((x) => x.online).length) },

@@ -1,14 +1,15 @@
 /**
  * The hub process: one HTTP(S) server (dashboard, HTTP API, WebSocket doors
  * routed by path), the MQTT TCP and TLS listeners, the bus, security and the
- * services. `startHub` resolves once every listener is bound; `stop` is the
+ * services. With an external bus (`--bus`), the broker serves MQTT: the hub has
+ * no MQTT listener and no `/mqtt` door. `startHub` resolves once every listener is bound; `stop` is the
  * graceful shutdown of design.md: stop accepting, tell WebSocket clients (1001),
  * flush the store, close.
  */
 import type net from 'node:net';
 import type tls from 'node:tls';
 import { CloseCodes, PROTOCOL_VERSION } from '@fieldlink/protocol';
-import { createBus, type EmbeddedBus } from './bus/index.js';
+import { createBus, isEmbedded, type Bus } from './bus/index.js';
 import { openIdentities, openStore, startRetention, type ClosableIdentityStore, type Store } from './storage/index.js';
 import type { HubConfig } from './config/options.js';
 import { createLogger, type Logger } from './log.js';
@@ -26,6 +27,7 @@ import { createHttpServer, listen } from './http/server.js';
 import { hubMetrics } from './hub-metrics.js';
 import { loadTls } from './tls.js';
 import { VERSION } from './version.js';
+import { redactUrl } from './redact.js';
 
 export interface Hub {
   readonly httpPort: number;
@@ -34,7 +36,7 @@ export interface Hub {
   /** The bound MQTTS port, or -1 without TLS. */
   readonly mqttsPort: number;
   readonly url: string;
-  readonly bus: EmbeddedBus;
+  readonly bus: Bus;
   readonly store: Store | undefined;
   readonly registry: Registry;
   readonly security: Security;
@@ -62,8 +64,16 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
   for (const w of warnings) log.warn(w);
   const security = createSecurity(cfg, ids, anon, log);
 
-  const bus = await createBus({ kind: 'embedded' });
-  installMqttSecurity(bus.broker, security, log, cfg.tlsClientAuth);
+  let bus: Bus;
+  try {
+    bus = await createBus(cfg.bus ? { kind: 'external', url: cfg.bus } : { kind: 'embedded' });
+  } catch (err) {
+    await ids?.close();
+    await store?.close();
+    throw err;
+  }
+  const broker = isEmbedded(bus) ? bus.broker : undefined;
+  if (broker) installMqttSecurity(broker, security, log, cfg.tlsClientAuth);
   const registry = await startRegistry(bus, store, (err) => log.warn({ err }, 'registry snapshot failed'));
   const commands = await startCommands(bus, registry);
   const services = await startServices(bus, store, registry, security, cfg, log);
@@ -77,7 +87,7 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
   );
   const device = createDeviceDoor(bus, log, { maxFrameBytes: cfg.maxFrameBytes }, security);
   const oversize = () => security.countError('mqtt', 'FRAME_TOO_LARGE');
-  const mqttWs = createMqttWsHandler(bus.broker, cfg.mqttMaxPacketBytes, oversize);
+  const mqttWs = broker ? createMqttWsHandler(broker, cfg.mqttMaxPacketBytes, oversize) : undefined;
 
   const health = () => ({
     status: 'ok',
@@ -85,27 +95,28 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
     version: VERSION,
     uptimeSec: Math.round((Date.now() - started) / 1000),
     epoch: fanout.epoch,
-    connections: { browsers: browser.sessions.size, devices: device.connected, mqtt: bus.broker.connectedClients, total: security.connections.count },
+    connections: { browsers: browser.sessions.size, devices: device.connected, mqtt: broker?.connectedClients ?? 0, total: security.connections.count },
     devices: { known: registry.list().length, online: registry.list().filter((d) => d.online).length },
     bus: { kind: bus.kind, browserFilters: fanout.filterCount },
     store: store ? { kind: store.kind, ingest: services.ingestStats?.() } : null,
     security: { anonymous: anon, tls: Boolean(tlsMaterial) },
   });
-  const metrics = hubMetrics({ browser, device, bus, registry, security, ingestStats: services.ingestStats });
+  const metrics = hubMetrics({ browser, device, broker, registry, security, ingestStats: services.ingestStats });
   const handler = createHttpHandler({ health, api: services.api, metrics, security, secureCookies: Boolean(tlsMaterial), dashboardDir: cfg.dashboardDir, log });
   const server = createHttpServer(
     handler,
     {
       '/ws': (req, s, h) => browser.handleUpgrade(req, s, h),
       '/ws/device': (req, s, h) => device.handleUpgrade(req, s, h),
-      '/mqtt': (req, s, h) => mqttWs.handleUpgrade(req, s, h),
+      ...(mqttWs ? { '/mqtt': mqttWs.handleUpgrade.bind(mqttWs) } : {}),
     },
     security,
     log,
     tlsMaterial?.options('https'),
   );
-  const mqttTcp = cfg.mqttPort !== 0 ? createMqttTcpServer(bus.broker, security.connections, cfg.mqttMaxPacketBytes, oversize) : undefined;
-  const mqttTls = tlsMaterial && cfg.mqttsPort !== 0 ? createMqttTlsServer(bus.broker, security.connections, cfg.mqttMaxPacketBytes, tlsMaterial.options('mqtts'), oversize) : undefined;
+  const mqttTcp = broker && cfg.mqttPort !== 0 ? createMqttTcpServer(broker, security.connections, cfg.mqttMaxPacketBytes, oversize) : undefined;
+  const mqttTls = broker && tlsMaterial && cfg.mqttsPort !== 0 ? createMqttTlsServer(broker, security.connections, cfg.mqttMaxPacketBytes, tlsMaterial.options('mqtts'), oversize) : undefined;
+  if (!broker) log.info({ bus: redactUrl(cfg.bus) }, 'external bus: devices connect to its broker; the hub serves no MQTT door');
 
   const listeners: net.Server[] = [server];
   let httpPort: number;
@@ -130,7 +141,7 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
   }
   const shownHost = cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host;
   const url = `${tlsMaterial ? 'https' : 'http'}://${shownHost}:${httpPort}`;
-  log.info({ url, mqttPort, mqttsPort, store: store?.kind ?? 'none', anonymous: anon, version: VERSION }, 'hub listening');
+  log.info({ url, mqttPort, mqttsPort, bus: bus.kind, store: store?.kind ?? 'none', anonymous: anon, version: VERSION }, 'hub listening');
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
@@ -140,7 +151,7 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
       await Promise.allSettled([
         browser.close(CloseCodes.GOING_AWAY.code, 'hub shutting down'),
         device.close(CloseCodes.GOING_AWAY.code, 'hub shutting down'),
-        mqttWs.close(),
+        mqttWs?.close(),
       ]);
       await retention?.stop();
       await commands.stop();

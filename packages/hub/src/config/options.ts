@@ -25,6 +25,7 @@ export const hubOptions = o({
   allowAnonymous: bool(false, 'Allow listening on a non-loopback --host without authentication. Anyone who reaches the port can read and publish everything: a warning is logged and shown in /healthz.', { group: 'Network' }),
   port: int(8080, 'HTTP port: dashboard, HTTP API, and the WebSocket doors /ws, /ws/device and /mqtt. 0 picks a free port.', { min: 0, max: 65535, group: 'Network' }),
   mqttPort: int(1883, 'MQTT over TCP port. 0 disables MQTT over TCP; -1 picks a free port (tests, side-by-side runs).', { min: -1, max: 65535, group: 'Network' }),
+  bus: str('', 'An MQTT 5 broker (or cluster) to use as the bus instead of the embedded one: mqtt://[user:pass@]host:1883, mqtts://…, ws(s)://…. Devices then connect to that broker (the hub serves no MQTT door of its own) and several hubs sharing it and one PostgreSQL store serve the same devices; each telemetry message is stored once (shared subscription). Empty: the embedded broker.', { group: 'Network' }),
   dataDir: str('./data', 'Directory for the embedded SQLite store and other state.', { group: 'Storage' }),
   store: str('sqlite', 'Telemetry store: `sqlite` (file in --data-dir), `sqlite:<path>`, `postgres://user@host/db`, or `none`.', { group: 'Storage' }),
   retentionDays: int(30, 'Raw points older than this many days are pruned.', { min: 1, max: 36500, group: 'Storage' }),

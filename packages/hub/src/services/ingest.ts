@@ -264,7 +264,8 @@ export async function startIngest(bus: Bus, store: Store, opts: IngestOptions = 
     else queue.push(points);
   };
   // retained: false — a retained telemetry message is old data, already ingested when it was live.
-  const sub: Subscription = await bus.subscribe('devices/+/telemetry', onMessage, { retained: false });
+  // shareGroup: hubs on one external broker split the telemetry, so each point is written once.
+  const sub: Subscription = await bus.subscribe('devices/+/telemetry', onMessage, { retained: false, shareGroup: 'fieldlink-ingest' });
   let stopping: Promise<void> | undefined;
   return {
     stats: () => queue.stats(),
