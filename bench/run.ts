@@ -18,6 +18,19 @@ import type { Gen, Row } from './lib/phase.js';
 import { machine, saveResults, type Results } from './lib/report.js';
 
 const argv = process.argv.slice(2);
+const KNOWN = new Set(['--quick', '--scenario', '--target', '--window', '--seconds', '--docs']);
+const unknown = argv.filter((a) => a.startsWith('--') && !KNOWN.has(a));
+if (argv.includes('--help') || unknown.length > 0) {
+  if (unknown.length > 0 && !argv.includes('--help')) console.error(`unknown option(s): ${unknown.join(' ')}`);
+  console.log(`npm run bench -- [options]   (Markdown tables on stdout, progress on stderr, results in bench/results/)
+  --quick              every scenario, small and short (under 2 minutes)
+  --scenario a,b       only these: fanout(-10|-100|-1000), fanin, latency, idle, storm, fullpath
+  --target x,y         only these: mosquitto, aedes, ws-bcast, ws-bcast-cork, fieldlink, fieldlink-mqtt, fieldlink-sqlite
+  --window N           messages in flight at max rate, per subscriber (default 64)
+  --seconds N          length of each measured phase (default 8)
+  --docs               also write docs/performance.md and its charts (a full run of everything does by default)`);
+  process.exit(argv.includes('--help') ? 0 : 2);
+}
 const opt = (name: string) => {
   const i = argv.indexOf(name);
   return i >= 0 ? argv[i + 1] : undefined;
