@@ -56,9 +56,9 @@ export interface Mosquitto { url: string; port: number; proc: ChildProcess; clos
 
 export const MOSQUITTO = '/usr/sbin/mosquitto';
 
-/** Starts mosquitto on a free loopback port; resolves once it accepts TCP connections. */
-export async function startMosquitto(extraConfig = ''): Promise<Mosquitto> {
-  const port = await freePort();
+/** Starts mosquitto on a free loopback port (or `port`, to restart one); resolves once it accepts TCP connections. */
+export async function startMosquitto(extraConfig = '', port?: number): Promise<Mosquitto> {
+  port ??= await freePort();
   const dir = await mkdtemp(join(tmpdir(), 'fl-mosq-'));
   const conf = join(dir, 'mosquitto.conf');
   await writeFile(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_connections -1\nlog_dest stderr\nlog_type error\n${extraConfig}`);

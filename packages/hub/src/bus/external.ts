@@ -23,6 +23,9 @@
  *    (Mosquitto: 20), queued in order beyond it.
  *  - Order per publisher, topic and QoS is the broker's (MQTT 3.1.1 §4.6).
  *  - Topics under `$fieldlink/sync/` are this bus's own markers.
+ *  - Lost connection: MQTT.js reconnects every second and subscribes again (clean
+ *    session: what the broker routed meanwhile is not replayed; browsers backfill
+ *    telemetry from history, the registry catches up from retained status).
  */
 import { randomBytes } from 'node:crypto';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
@@ -86,7 +89,9 @@ export async function createExternalBus(opts: ExternalBusOptions): Promise<Bus> 
   let nextSid = ALL + 1;
 
   main.on('message', (topic, payload, packet) => {
-    if (topic.startsWith(SYNC)) return;
+    // Live messages come with retain 0 ([MQTT-3.3.1-9]); retain 1 only answers a (re)subscription, which
+    // rh 2 should prevent: were a broker to send them anyway (after a reconnect), they are old state, not news.
+    if (packet.retain || topic.startsWith(SYNC)) return;
     const sids = packet.properties?.subscriptionIdentifier;
     const list = sids === undefined ? [ALL] : Array.isArray(sids) ? sids : [sids];
     let msg: BusMessage | undefined;

@@ -36,6 +36,36 @@ test('external: messages from other clients of the broker arrive; shared subscri
   }
 });
 
+test('external: after the broker restarts, the bus reconnects and its subscriptions work again', async () => {
+  let m = await startMosquitto();
+  const bus = await createExternalBus({ url: m.url });
+  try {
+    const got: string[] = [];
+    await bus.subscribe('a/#', (x) => got.push(x.payload.toString()));
+    await bus.subscribe('$x/#', (x) => got.push(`$${x.payload.toString()}`));
+    await bus.publish('a/1', 'before', { qos: 1 });
+    await bus.publish('$x/1', 'before', { qos: 1 });
+    const port = m.port;
+    await m.close();
+    m = await startMosquitto('', port);
+    const end = Date.now() + 10_000;
+    // Publish until one arrives: the bus resubscribes when it reconnects (within a second or so).
+    while (!got.includes('after') && Date.now() < end) {
+      await bus.publish('a/1', 'after', { qos: 1 }).catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await bus.publish('$x/1', 'after', { qos: 1 });
+    await bus.publish('r/1', 'kept', { retain: true });
+    assert.deepEqual((await bus.retained('r/#')).map((x) => x.payload.toString()), ['kept']);
+    const until = Date.now() + 3000;
+    while (!got.includes('$after') && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual([...new Set(got)], ['before', '$before', 'after', '$after']);
+  } finally {
+    await bus.close();
+    await m.close();
+  }
+});
+
 test('external: an unreachable broker is a clear error without the password', async () => {
   await assert.rejects(createExternalBus({ url: 'mqtt://hub:s3cret@127.0.0.1:1', connectTimeoutMs: 1000 }), (err: Error) => {
     assert.match(err.message, /MQTT broker at mqtt:\/\/hub:\*\*\*@127\.0\.0\.1:1\/? is unreachable/);
