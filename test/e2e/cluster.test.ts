@@ -1,12 +1,19 @@
 /**
  * Two hubs on one external broker (Debian's mosquitto) and one PostgreSQL
- * database: the deployment of docs/deployment.md § Several hubs. A device talks
- * MQTT to the broker, not to a hub. A browser on either hub sees its telemetry,
- * can call its commands, and history holds every reading once; each message is
- * ingested by exactly one hub (shared subscription).
+ * database: the deployment of docs/deployment.md § Several hubs. The broker
+ * requires passwords and applies the ACL that page describes: the hubs' account
+ * and a device limited to its own topics. A device talks MQTT to the broker, not
+ * to a hub. A browser on either hub sees its telemetry, can call its commands,
+ * and history holds every reading once; each message is ingested by exactly one
+ * hub (shared subscription).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
 import pg from 'pg';
 import { WebSocket } from 'ws';
 import { createLink, deviceMeta, type DeviceLink } from '@fieldlink/device';
@@ -20,18 +27,31 @@ let broker: Mosquitto;
 let schema: string;
 let hubs: Hub[] = [];
 let device: DeviceLink;
+const dir = mkdtempSync(join(tmpdir(), 'fl-cluster-'));
+const HUB_PASSWORD = 'hub-secret', DEVICE_SECRET = 'd1-secret';
 
 before(async () => {
   if (skip) return;
-  broker = await startMosquitto();
+  // The ACL of docs/deployment.md: the hubs read and write everything, including their sync markers; a device only its own topics.
+  const passwords = join(dir, 'passwd'), acl = join(dir, 'acl');
+  writeFileSync(passwords, '');
+  execFileSync('mosquitto_passwd', ['-b', passwords, 'fieldlink-hub', HUB_PASSWORD]);
+  execFileSync('mosquitto_passwd', ['-b', passwords, 'd1', DEVICE_SECRET]);
+  // mosquitto started as root reads them after dropping to its own user.
+  chmodSync(dir, 0o755);
+  chmodSync(passwords, 0o644);
+  writeFileSync(acl, 'user fieldlink-hub\ntopic readwrite #\ntopic readwrite $fieldlink/sync/#\n\npattern readwrite devices/%u/#\n');
+  chmodSync(acl, 0o644);
+  broker = await startMosquitto(`allow_anonymous false\npassword_file ${passwords}\nacl_file ${acl}\n`);
+  const bus = broker.url.replace('mqtt://', `mqtt://fieldlink-hub:${HUB_PASSWORD}@`);
   schema = randomSchema();
   const c = new pg.Client({ connectionString: PG_URL });
   await c.connect();
   await c.query(`CREATE SCHEMA "${schema}"`);
   await c.end();
   const store = `${PG_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
-  hubs = [await startTestHub({ bus: broker.url, store }), await startTestHub({ bus: broker.url, store })];
-  device = createLink({ url: broker.url, deviceId: 'd1', meta: deviceMeta('VEML7700 (test)'), onCommand: (method, params) => Promise.resolve({ method, params }) });
+  hubs = [await startTestHub({ bus, store }), await startTestHub({ bus, store })];
+  device = createLink({ url: broker.url, deviceId: 'd1', secret: DEVICE_SECRET, meta: deviceMeta('VEML7700 (test)'), onCommand: (method, params) => Promise.resolve({ method, params }) });
   await device.start();
 });
 
@@ -40,6 +60,7 @@ after(async () => {
   await Promise.all(hubs.map((h) => h.stop()));
   await broker?.close();
   if (schema) await dropSchema(schema);
+  rmSync(dir, { recursive: true, force: true });
 });
 
 test('hubs on one broker: live telemetry on both, commands through either, each reading stored once', { skip }, async () => {
@@ -83,6 +104,21 @@ test('hubs on one broker: live telemetry on both, commands through either, each 
     assert.equal(d.meta?.model, 'VEML7700 (test)');
   }
   for (const br of browsers) br.close();
+});
+
+test('the broker keeps devices in their own topics and strangers out; the hubs do not see what it refused', { skip }, async () => {
+  const [a] = hubs as [Hub];
+  const browser = await RawClient.open(wsUrl(a, '/ws'));
+  await browser.request('sub', { filter: 'devices/#' });
+  await assert.rejects(mqtt.connectAsync(broker.url, { reconnectPeriod: 0, username: 'd1', password: 'wrong' }), /Not authorized|Bad username or password/);
+  const d1 = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0, username: 'd1', password: DEVICE_SECRET, clientId: 'd1-extra' });
+  await d1.publishAsync('devices/d2/telemetry', '{"lux":666}', { qos: 1 }); // another device's topic: the broker drops it
+  await d1.publishAsync('devices/d1/telemetry', '{"lux":7}', { qos: 1 });
+  await browser.waitFor((f) => f.op === 'msg' && f.topic === 'devices/d1/telemetry' && JSON.stringify(f.payload).includes('7'));
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(browser.msgs('devices/d2/telemetry').length, 0);
+  await d1.endAsync();
+  browser.close();
 });
 
 test('hubs on an external bus serve no /mqtt door; /healthz says which bus', { skip }, async () => {
