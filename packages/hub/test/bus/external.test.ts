@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createExternalBus } from '../../src/bus/external.js';
 import type { Bus } from '../../src/bus/types.js';
-import { startMosquitto } from '../../../device/test/helpers/brokers.js';
+import { freePort, startMosquitto } from '../../../device/test/helpers/brokers.js';
 import { busContract } from './contract.js';
 
 async function onMosquitto(): Promise<Bus> {
@@ -60,6 +60,24 @@ test('external: after the broker restarts, the bus reconnects and its subscripti
     const until = Date.now() + 3000;
     while (!got.includes('$after') && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
     assert.deepEqual([...new Set(got)], ['before', '$before', 'after', '$after']);
+  } finally {
+    await bus.close();
+    await m.close();
+  }
+});
+
+test('external: MQTT over WebSocket to the broker (ws://) works the same', async () => {
+  const wsPort = await freePort();
+  const m = await startMosquitto(`listener ${wsPort} 127.0.0.1\nprotocol websockets\n`);
+  const bus = await createExternalBus({ url: `ws://127.0.0.1:${wsPort}` });
+  try {
+    await bus.publish('w/1', 'kept', { retain: true });
+    const got: [string, boolean][] = [];
+    await bus.subscribe('w/+', (x) => got.push([x.payload.toString(), x.retained]));
+    await bus.publish('w/1', 'live', { qos: 1 });
+    const end = Date.now() + 3000;
+    while (got.length < 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(got, [['kept', true], ['live', false]]);
   } finally {
     await bus.close();
     await m.close();
