@@ -6,7 +6,7 @@
  * How the contract (types.ts) is kept over a broker:
  *  - One broker subscription, `#`, feeds every local subscription: each message
  *    arrives once and becomes one BusMessage shared by all matching local filters
- *    (item 2). A broker sends a copy per matching subscription (Mosquitto does, each
+ *    (item 2), found with a topic trie (qlobber, as Aedes' own router uses). A broker sends a copy per matching subscription (Mosquitto does, each
  *    with its subscription identifier), so per-filter subscriptions would deliver
  *    duplicates to a consumer holding overlapping filters. Filters starting with
  *    `$` (not matched by `#`, [MQTT-4.7.2-1]) and shared subscriptions get their own
@@ -31,6 +31,7 @@ import { randomBytes } from 'node:crypto';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { topicMatches } from '@fieldlink/protocol';
 import { redactUrl } from '../redact.js';
+import { createTopicIndex } from './topic-index.js';
 import type { Bus, BusHandler, BusMessage, PublishOptions, SubscribeOptions, Subscription } from './types.js';
 
 export interface ExternalBusOptions {
@@ -83,8 +84,9 @@ export async function createExternalBus(opts: ExternalBusOptions): Promise<Bus> 
   const { client: main, receiveMaximum } = await connect(id);
   const { client: reader } = await connect(`${id}-r`);
 
-  // Local subscriptions per broker subscription identifier: ALL (`#`) or a dedicated one.
-  const locals = new Map<number, Set<Local>>([[ALL, new Set()]]);
+  // Local subscriptions fed by `#`, by filter (MQTT wildcards); and per dedicated broker subscription.
+  const everyone = createTopicIndex<Local>();
+  const locals = new Map<number, Set<Local>>();
   const dedicated = new Map<string, { sid: number; count: number }>(); // `$` filters and shared groups
   let nextSid = ALL + 1;
 
@@ -96,8 +98,8 @@ export async function createExternalBus(opts: ExternalBusOptions): Promise<Bus> 
     const list = sids === undefined ? [ALL] : Array.isArray(sids) ? sids : [sids];
     let msg: BusMessage | undefined;
     for (const sid of list) {
-      for (const l of locals.get(sid) ?? []) {
-        if (!topicMatches(l.filter, topic)) continue;
+      // A dedicated subscription's locals all hold its one filter, which the broker has matched.
+      for (const l of sid === ALL ? everyone.match(topic) : locals.get(sid) ?? []) {
         msg ??= { topic, payload, qos: packet.qos, retained: false, ts: Date.now() };
         if (l.held) l.held.push(msg);
         else l.handler(msg);
@@ -158,7 +160,8 @@ export async function createExternalBus(opts: ExternalBusOptions): Promise<Bus> 
       d.count++;
       sid = d.sid;
     }
-    locals.get(sid)!.add(local);
+    if (sid === ALL) everyone.add(filter, local);
+    else locals.get(sid)!.add(local);
     if (local.held) {
       try {
         for (const m of await readRetained(filter)) handler(m);
@@ -174,8 +177,8 @@ export async function createExternalBus(opts: ExternalBusOptions): Promise<Bus> 
       async unsubscribe() {
         if (!active) return;
         active = false;
+        if (brokerFilter === undefined) return void everyone.remove(filter, local);
         locals.get(sid)?.delete(local);
-        if (brokerFilter === undefined) return;
         const d = dedicated.get(brokerFilter)!;
         if (--d.count > 0) return;
         dedicated.delete(brokerFilter);
