@@ -25,7 +25,8 @@ if (argv.includes('--help') || unknown.length > 0) {
   console.log(`npm run bench -- [options]   (Markdown tables on stdout, progress on stderr, results in bench/results/)
   --quick              every scenario, small and short (under 2 minutes)
   --scenario a,b       only these: fanout(-10|-100|-1000), fanin, latency, idle, storm, fullpath
-  --target x,y         only these: mosquitto, aedes, ws-bcast, ws-bcast-cork, fieldlink, fieldlink-mqtt, fieldlink-sqlite
+  --target x,y         only these: mosquitto, aedes, ws-bcast, ws-bcast-cork, fieldlink, fieldlink-mqtt, fieldlink-sqlite,
+                       fieldlink-cluster (the hub on its own Mosquitto via --bus; not in the default run)
   --window N           messages in flight at max rate, per subscriber (default 64)
   --seconds N          length of each measured phase (default 8)
   --docs               also write docs/performance.md and its charts (a full run of everything does by default)`);
@@ -55,6 +56,8 @@ const PLAN: Record<TargetName, string[]> = {
   fieldlink: ['idle', 'fanout', 'fanin', 'latency', 'fullpath'],
   'fieldlink-mqtt': ['idle', 'fanout', 'fanin', 'latency'],
   'fieldlink-sqlite': ['fullpath'],
+  // The hub on an external Mosquitto (--bus): not in the default run; --target fieldlink-cluster.
+  'fieldlink-cluster': ['idle', 'fanout', 'fanin', 'latency'],
 };
 
 const say = (s: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}\n`);

@@ -5,7 +5,7 @@
  * after the drain (deliveries stopped growing for 1 s, or all arrived).
  */
 import os from 'node:os';
-import { sample } from './proc.js';
+import { sample, sampleAll } from './proc.js';
 import { Hist } from './hist.js';
 import { nowMs } from '../gen/subscriber.js';
 import type { Worker } from './workers.js';
@@ -50,7 +50,7 @@ export async function measure(
   scenario: string, t: Running, g: Gen, subscribers: number, load: () => Promise<number>,
 ): Promise<Row> {
   await Promise.all([g.sub.call({ cmd: 'reset' }), g.pub.call({ cmd: 'reset' })]);
-  const s0 = sample(t.server.pid);
+  const s0 = sampleAll(t.pids);
   const g0 = sample(g.sub.pid).cpuUs + sample(g.pub.pid).cpuUs;
   const t0 = nowMs();
   const published = await load();
@@ -62,7 +62,7 @@ export async function measure(
     still = st.delivered === last ? still + 1 : 0;
     last = st.delivered;
   }
-  const s1 = sample(t.server.pid);
+  const s1 = sampleAll(t.pids);
   const g1 = sample(g.sub.pid).cpuUs + sample(g.pub.pid).cpuUs;
   const wall = nowMs() - t0;
   const active = Math.max(1, (st.lastAt || nowMs()) - t0); // first publish to last delivery

@@ -37,6 +37,17 @@ export function sample(pid: number): ProcSample {
   return { cpuUs: (ticks * 1e6) / CLK_TCK, rssKb: m ? Number(m[1]) : 0 };
 }
 
+/** Several processes counted as one server (a hub and the broker it uses as its bus). */
+export function sampleAll(pids: readonly number[]): ProcSample {
+  let cpuUs = 0, rssKb = 0;
+  for (const p of pids) {
+    const s = sample(p);
+    cpuUs += s.cpuUs;
+    rssKb += s.rssKb;
+  }
+  return { cpuUs, rssKb };
+}
+
 export interface Server {
   readonly name: string;
   readonly pid: number;

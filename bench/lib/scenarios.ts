@@ -12,7 +12,7 @@
  *  fullpath   devices/…/telemetry at max rate → ingest into the store + 10 browsers
  */
 import { measure, staticRow, type Gen, type Row } from './phase.js';
-import { sample } from './proc.js';
+import { sampleAll } from './proc.js';
 import type { Running } from './targets.js';
 
 export interface Sizes { durationMs: number; idle: number; fanouts: number[]; window: number }
@@ -55,18 +55,18 @@ export async function latency(t: Running, g: Gen, z: Sizes): Promise<Row> {
 /** Idle memory, then the storm on the same connections; two rows. */
 export async function idleAndStorm(t: Running, g: Gen, z: Sizes): Promise<Row[]> {
   await sleep(500);
-  const base = sample(t.server.pid).rssKb;
+  const base = sampleAll(t.pids).rssKb;
   const { ms: connectMs } = await g.sub.call<{ ms: number }>({ cmd: 'sub', target: t.sub('idle/#'), n: z.idle, concurrency: CONCURRENCY });
   await sleep(1500);
-  const after = sample(t.server.pid).rssKb;
+  const after = sampleAll(t.pids).rssKb;
   const idle = staticRow('idle', t, z.idle, {
     'KB/conn': Math.round(((after - base) / z.idle) * 100) / 100, 'base MB': Math.round(base / 102.4) / 10, 'setup s': Math.round(connectMs) / 1000,
   }, after / 1024);
-  const c0 = sample(t.server.pid).cpuUs;
+  const c0 = sampleAll(t.pids).cpuUs;
   const { ms, n } = await g.sub.call<{ ms: number; n: number }>({ cmd: 'storm', target: t.sub('idle/#') });
   const storm = staticRow('storm', t, n, {
-    'all subscribed s': Math.round(ms) / 1000, 'server CPU s': Math.round((sample(t.server.pid).cpuUs - c0) / 1e4) / 100,
-  }, sample(t.server.pid).rssKb / 1024);
+    'all subscribed s': Math.round(ms) / 1000, 'server CPU s': Math.round((sampleAll(t.pids).cpuUs - c0) / 1e4) / 100,
+  }, sampleAll(t.pids).rssKb / 1024);
   await closeAll(g);
   return [idle, storm];
 }

@@ -3,8 +3,8 @@
  * ports and stopped by PID: Mosquitto (Debian's binary with a generated config,
  * never the system service), a bare Aedes broker, the bare `ws` broadcast
  * ceiling, and the Fieldlink hub (its JSON `/ws` door, its MQTT `/mqtt` door, and
- * with SQLite ingest). Publishers always use MQTT/TCP; `sub()` says how a
- * subscriber reaches the server.
+ * with SQLite ingest, and on an external broker). Publishers always use
+ * MQTT/TCP; `sub()` says how a subscriber reaches the server.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
@@ -15,11 +15,13 @@ import { fileURLToPath } from 'node:url';
 import { freePort, startServer, type Server } from './proc.js';
 import type { SubTarget } from '../gen/subscriber.js';
 
-export type TargetName = 'mosquitto' | 'aedes' | 'ws-bcast' | 'ws-bcast-cork' | 'fieldlink' | 'fieldlink-mqtt' | 'fieldlink-sqlite';
+export type TargetName = 'mosquitto' | 'aedes' | 'ws-bcast' | 'ws-bcast-cork' | 'fieldlink' | 'fieldlink-mqtt' | 'fieldlink-sqlite' | 'fieldlink-cluster';
 
 export interface Running {
   readonly name: TargetName;
   readonly server: Server;
+  /** Processes whose CPU and memory count as the server's: its own, plus a broker it depends on. */
+  readonly pids: readonly number[];
   readonly mqttPort: number;
   sub(filter: string): SubTarget;
   stop(): Promise<void>;
@@ -60,7 +62,7 @@ async function mosquitto(): Promise<Running> {
     probe: async () => (await portOpen(mqttPort)) && (await portOpen(wsPort)),
   });
   return {
-    name: 'mosquitto', server, mqttPort,
+    name: 'mosquitto', server, pids: [server.pid], mqttPort,
     sub: (filter) => ({ dialect: 'mqtt', port: wsPort, path: '/mqtt', filter }),
     stop: async () => { await server.stop(); rmSync(dir, { recursive: true, force: true }); },
   };
@@ -81,7 +83,7 @@ async function nodeServer(name: 'aedes' | 'ws-bcast' | 'ws-bcast-cork'): Promise
   const server = await startServer(name, process.execPath, [...TS, file, ...(name === 'ws-bcast-cork' ? ['--cork'] : [])], readyJson, { cwd: ROOT });
   const wsPort = server.info.wsPort as number;
   return {
-    name, server, mqttPort: server.info.mqttPort as number,
+    name, server, pids: [server.pid], mqttPort: server.info.mqttPort as number,
     sub: (filter) => (name === 'aedes' ? { dialect: 'mqtt', port: wsPort, path: '/mqtt', filter } : { dialect: 'raw', port: wsPort, path: '/', filter }),
     stop: () => server.stop(),
   };
@@ -101,18 +103,26 @@ function hubLimitArgs(): string[] {
   return limitArgs;
 }
 
-/** The hub from source, as `fieldlink hub` runs it; `nodeArgs` e.g. `--cpu-prof`. */
-async function fieldlink(name: 'fieldlink' | 'fieldlink-mqtt' | 'fieldlink-sqlite', nodeArgs: string[]): Promise<Running> {
+/**
+ * The hub from source, as `fieldlink hub` runs it; `nodeArgs` e.g. `--cpu-prof`.
+ * `fieldlink-cluster`: the hub on an external bus (`--bus`), a Mosquitto of its
+ * own started with the same settings as the `mosquitto` target; publishers talk to
+ * that broker, subscribers to the hub's /ws, and both processes count as the server.
+ */
+async function fieldlink(name: 'fieldlink' | 'fieldlink-mqtt' | 'fieldlink-sqlite' | 'fieldlink-cluster', nodeArgs: string[]): Promise<Running> {
   const dir = mkdtempSync(join(tmpdir(), 'fl-bench-hub-'));
   const store = name === 'fieldlink-sqlite' ? `sqlite:${join(dir, 'bench.db')}` : 'none';
+  const broker = name === 'fieldlink-cluster' ? await mosquitto() : undefined;
   const args = [...nodeArgs, ...TS, join(ROOT, 'packages/hub/src/cli/main.ts'), 'hub', '--port', '0', '--mqtt-port', '-1',
-    '--store', store, '--data-dir', dir, '--log-level', 'info', ...hubLimitArgs()];
+    '--store', store, '--data-dir', dir, '--log-level', 'info', ...hubLimitArgs(),
+    ...(broker ? ['--bus', `mqtt://127.0.0.1:${broker.mqttPort}`] : [])];
   const server = await startServer(name, process.execPath, args, readyJson, { cwd: ROOT, timeoutMs: 30_000 });
   const port = Number(new URL(server.info.url as string).port);
   return {
-    name, server, mqttPort: server.info.mqttPort as number,
+    name, server, pids: broker ? [server.pid, broker.server.pid] : [server.pid],
+    mqttPort: broker ? broker.mqttPort : server.info.mqttPort as number,
     sub: (filter) => (name === 'fieldlink-mqtt' ? { dialect: 'mqtt', port, path: '/mqtt', filter } : { dialect: 'fl', port, path: '/ws', filter }),
-    stop: async () => { await server.stop(); rmSync(dir, { recursive: true, force: true }); },
+    stop: async () => { await server.stop(); await broker?.stop(); rmSync(dir, { recursive: true, force: true }); },
   };
 }
 
