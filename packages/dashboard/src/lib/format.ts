@@ -3,7 +3,8 @@
 export function formatValue(v: unknown, unit?: string): string {
   if (typeof v !== 'number') return v === undefined || v === null ? '–' : String(v);
   const abs = Math.abs(v);
-  const s = abs >= 1000 ? v.toFixed(0) : abs >= 100 ? v.toFixed(1) : abs >= 1 ? v.toFixed(2) : v.toPrecision(3);
+  // Integers (counts, and a dark sensor's 0) as they are: "920 counts", "0 lx", not "920.0", "0.00".
+  const s = Number.isInteger(v) ? String(v) : abs >= 1000 ? v.toFixed(0) : abs >= 100 ? v.toFixed(1) : abs >= 1 ? v.toFixed(2) : v.toPrecision(3);
   return unit ? `${s} ${unit}` : s;
 }
 
