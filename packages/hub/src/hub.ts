@@ -2,9 +2,9 @@
  * The hub process: one HTTP(S) server (dashboard, HTTP API, WebSocket doors
  * routed by path), the MQTT TCP and TLS listeners, the bus, security and the
  * services. With an external bus (`--bus`), the broker serves MQTT: the hub has
- * no MQTT listener and no `/mqtt` door. `startHub` resolves once every listener is bound; `stop` is the
- * graceful shutdown of design.md: stop accepting, tell WebSocket clients (1001),
- * flush the store, close.
+ * no MQTT listener and no `/mqtt` door. `startHub` resolves once every listener
+ * is bound; `stop` is the graceful shutdown of design.md: stop accepting, tell
+ * WebSocket clients (1001), flush the store, close.
  */
 import type net from 'node:net';
 import type tls from 'node:tls';
@@ -52,12 +52,16 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
   const storeOpts = { url: cfg.store === 'sqlite' ? undefined : cfg.store, dataDir: cfg.dataDir };
   const store = cfg.store === 'none' ? undefined : await openStore(storeOpts);
   const ids: ClosableIdentityStore | undefined = store ? openIdentities(storeOpts) : undefined;
+  /** Identities first: their connection reads the store's database. */
+  const closeStorage = async () => {
+    await ids?.close();
+    await store?.close();
+  };
   let anon;
   try {
     anon = await anonymousRole(cfg, ids);
   } catch (err) {
-    await ids?.close();
-    await store?.close();
+    await closeStorage();
     throw err;
   }
   const warnings = !isLoopback(cfg.host) && anon ? [`listening on ${cfg.host} with anonymous ${anon} access: anyone who reaches these ports can act as ${anon}`] : [];
@@ -68,8 +72,7 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
   try {
     bus = await createBus(cfg.bus ? { kind: 'external', url: cfg.bus } : { kind: 'embedded' });
   } catch (err) {
-    await ids?.close();
-    await store?.close();
+    await closeStorage();
     throw err;
   }
   const broker = isEmbedded(bus) ? bus.broker : undefined;
@@ -108,7 +111,7 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
     {
       '/ws': (req, s, h) => browser.handleUpgrade(req, s, h),
       '/ws/device': (req, s, h) => device.handleUpgrade(req, s, h),
-      ...(mqttWs ? { '/mqtt': mqttWs.handleUpgrade.bind(mqttWs) } : {}),
+      ...(mqttWs ? { '/mqtt': (req, s, h) => mqttWs.handleUpgrade(req, s, h) } : {}),
     },
     security,
     log,
@@ -135,8 +138,7 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
   } catch (err) {
     for (const l of listeners) l.close();
     await Promise.allSettled([services.stop(), registry.stop(), commands.stop(), bus.close()]);
-    await ids?.close();
-    await store?.close();
+    await closeStorage();
     throw err;
   }
   const shownHost = cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host;
@@ -159,8 +161,7 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
       await registry.stop();
       await services.stop();
       await bus.close();
-      await ids?.close();
-      await store?.close();
+      await closeStorage();
       server.closeAllConnections();
       log.info('hub stopped');
     })());

@@ -6,9 +6,10 @@
  * How the contract (types.ts) is kept over a broker:
  *  - One broker subscription, `#`, feeds every local subscription: each message
  *    arrives once and becomes one BusMessage shared by all matching local filters
- *    (item 2), found with a topic trie (qlobber, as Aedes' own router uses). A broker sends a copy per matching subscription (Mosquitto does, each
- *    with its subscription identifier), so per-filter subscriptions would deliver
- *    duplicates to a consumer holding overlapping filters. Filters starting with
+ *    (item 2), found with a topic trie (topic-index.ts). A broker sends a copy per
+ *    matching subscription (Mosquitto does, each with its subscription
+ *    identifier), so per-filter subscriptions would deliver duplicates to a
+ *    consumer holding overlapping filters. Filters starting with
  *    `$` (not matched by `#`, [MQTT-4.7.2-1]) and shared subscriptions get their own
  *    broker subscription; messages are routed by subscription identifier.
  *  - Retained messages: the data subscriptions use retain handling 2 (never send
@@ -35,18 +36,13 @@ import { createTopicIndex } from './topic-index.js';
 import type { Bus, BusHandler, BusMessage, PublishOptions, SubscribeOptions, Subscription } from './types.js';
 
 export interface ExternalBusOptions {
-  /** `mqtt://`, `mqtts://`, `ws://` or `wss://` URL of the broker (credentials may be in it). */
+  /** `mqtt://`, `mqtts://`, `ws://` or `wss://` URL of the broker; credentials go in it (`mqtt://user:pass@host`). */
   url: string;
-  username?: string;
-  password?: string;
-  /** Client id prefix; a random suffix keeps hubs apart (default `fieldlink`). */
-  clientId?: string;
   /** Give up the first connection after this long (default 10,000 ms). */
   connectTimeoutMs?: number;
 }
 
 interface Local {
-  filter: string;
   handler: BusHandler;
   /** Live messages held while this subscription's retained ones are being read. */
   held?: BusMessage[];
@@ -56,14 +52,12 @@ const ALL = 1; // subscription identifier of `#`
 const SYNC = '$fieldlink/sync/';
 
 export async function createExternalBus(opts: ExternalBusOptions): Promise<Bus> {
-  const id = `${opts.clientId ?? 'fieldlink'}-${randomBytes(4).toString('hex')}`;
+  const id = `fieldlink-${randomBytes(4).toString('hex')}`; // a random suffix keeps hubs apart
   const base: IClientOptions = {
     protocolVersion: 5,
     clean: true,
     reconnectPeriod: 1000,
     connectTimeout: opts.connectTimeoutMs ?? 10_000,
-    ...(opts.username !== undefined ? { username: opts.username } : {}),
-    ...(opts.password !== undefined ? { password: opts.password } : {}),
   };
   const connect = (clientId: string) => new Promise<{ client: MqttClient; receiveMaximum: number }>((resolve, reject) => {
     const client = mqtt.connect(opts.url, { ...base, clientId });
@@ -146,7 +140,7 @@ export async function createExternalBus(opts: ExternalBusOptions): Promise<Bus> 
     o.shareGroup ? `$share/${o.shareGroup}/${filter}` : filter.startsWith('$') ? filter : undefined;
 
   const subscribe = async (filter: string, handler: BusHandler, o: SubscribeOptions = {}): Promise<Subscription> => {
-    const local: Local = { filter, handler, ...(o.retained === false ? {} : { held: [] }) };
+    const local: Local = { handler, ...(o.retained === false ? {} : { held: [] }) };
     const brokerFilter = brokerFilterOf(filter, o);
     let sid = ALL;
     if (brokerFilter !== undefined) {

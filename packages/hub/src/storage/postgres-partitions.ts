@@ -10,8 +10,8 @@
 import pg from 'pg';
 import type { Point } from './types.js';
 
-/** Width of a `points` partition. */
-export const DAY = 86_400_000;
+/** Width of a `points` partition (the migration's 86400000). */
+const DAY = 86_400_000;
 
 export class DayPartitions {
   /** Days whose partition is known to exist. */
