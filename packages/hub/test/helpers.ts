@@ -1,10 +1,13 @@
 /** Shared test helpers: a hub on port 0, raw WebSocket clients with frame waiting, MQTT.js clients. */
+import assert from 'node:assert/strict';
 import { WebSocket } from 'ws';
 import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
 import { hubOptions, type HubConfig } from '../src/config/options.js';
 import { resolve } from '../src/config/schema.js';
 import { startHub, type Hub } from '../src/hub.js';
 import { createLogger } from '../src/log.js';
+import { parseHistoryParams } from '../src/services/history.js';
+import type { HistoryQuery } from '../src/storage/types.js';
 
 export function testConfig(over: Partial<HubConfig> = {}): HubConfig {
   const base = resolve(hubOptions, { argv: [], env: {}, warn: () => undefined });
@@ -77,4 +80,11 @@ export async function mqttConnect(url: string, opts: IClientOptions = {}): Promi
     c.once('error', rej);
   });
   return c;
+}
+
+/** `parseHistoryParams` at a fixed `now`, for input the test expects to be valid. */
+export function validHistoryQuery(input: Record<string, unknown>, max: number, now: number): HistoryQuery {
+  const r = parseHistoryParams(input, max, now);
+  assert.ok(r.ok, JSON.stringify(r));
+  return r.query;
 }

@@ -6,15 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore } from '../src/storage/index.js';
 import type { Point, Store } from '../src/storage/types.js';
+import { validHistoryQuery } from './helpers.js';
 import { NICE_BUCKETS_MS, bucketCount, parseHistoryParams, pickBucket, runHistory } from '../src/services/history.js';
 
 const NOW = Date.UTC(2025, 10, 25, 12);
 const H = 3_600_000;
-const ok = (input: Record<string, unknown>, max = 10_000) => {
-  const r = parseHistoryParams(input, max, NOW);
-  assert.ok(r.ok, JSON.stringify(r));
-  return r.query;
-};
+const ok = (input: Record<string, unknown>, max = 10_000) => validHistoryQuery(input, max, NOW);
 
 describe('parseHistoryParams', () => {
   it('accepts ms, digit strings, ISO, now and relative times, with defaults', () => {

@@ -9,16 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore } from '../../src/storage/index.js';
 import type { DeviceRecord, Store } from '../../src/storage/types.js';
-import { parseHistoryParams, runHistory } from '../../src/services/history.js';
+import { runHistory } from '../../src/services/history.js';
 import { createApiHandler } from '../../src/http/api.js';
+import { validHistoryQuery } from '../helpers.js';
 
 const NOW = Date.UTC(2025, 10, 25, 12);
 const H = 3_600_000;
-const ok = (input: Record<string, unknown>, max = 10_000) => {
-  const r = parseHistoryParams(input, max, NOW);
-  assert.ok(r.ok, JSON.stringify(r));
-  return r.query;
-};
+const ok = (input: Record<string, unknown>, max = 10_000) => validHistoryQuery(input, max, NOW);
 
 describe('HTTP /api/v1', () => {
   let dir: string;
