@@ -56,7 +56,11 @@ export interface Mosquitto { url: string; port: number; proc: ChildProcess; clos
 
 export const MOSQUITTO = '/usr/sbin/mosquitto';
 
-/** Starts mosquitto on a free loopback port (or `port`, to restart one); resolves once it accepts TCP connections. */
+/**
+ * Starts mosquitto on a free loopback port (or `port`, to restart one); resolves
+ * once every listener of its config (that port and any `listener N` in
+ * `extraConfig`) accepts TCP connections.
+ */
 export async function startMosquitto(extraConfig = '', port?: number): Promise<Mosquitto> {
   port ??= await freePort();
   const dir = await mkdtemp(join(tmpdir(), 'fl-mosq-'));
@@ -65,11 +69,12 @@ export async function startMosquitto(extraConfig = '', port?: number): Promise<M
   const proc = spawn(MOSQUITTO, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   proc.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const ports = [port, ...[...extraConfig.matchAll(/^listener (\d+)/gm)].map((m) => Number(m[1]))];
   const deadline = Date.now() + 5000;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`mosquitto exited (${proc.exitCode}): ${stderr}`);
-    if (await canConnect(port)) break;
-    if (Date.now() > deadline) { proc.kill(); throw new Error(`mosquitto did not listen on ${port}: ${stderr}`); }
+    if ((await Promise.all(ports.map(canConnect))).every(Boolean)) break;
+    if (Date.now() > deadline) { proc.kill(); throw new Error(`mosquitto did not listen on ${ports.join(', ')}: ${stderr}`); }
     await new Promise((r) => setTimeout(r, 50));
   }
   return {

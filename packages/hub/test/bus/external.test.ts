@@ -4,21 +4,29 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createExternalBus } from '../../src/bus/external.js';
 import type { Bus } from '../../src/bus/types.js';
-import { freePort, startMosquitto } from '../../../device/test/helpers/brokers.js';
+import { freePort, startMosquitto, type Mosquitto } from '../../../device/test/helpers/brokers.js';
 import { busContract } from './contract.js';
 
-async function onMosquitto(): Promise<Bus> {
-  const m = await startMosquitto();
-  const bus = await createExternalBus({ url: m.url });
-  return { ...bus, close: async () => { await bus.close(); await m.close(); } };
+/** A bus on a fresh mosquitto; the broker is stopped with the bus, or at once if the bus cannot start (else the file never ends). */
+async function onMosquitto(extraConfig = '', url = (m: Mosquitto) => m.url): Promise<Bus> {
+  const m = await startMosquitto(extraConfig);
+  try {
+    const bus = await createExternalBus({ url: url(m) });
+    return { ...bus, close: async () => { await bus.close(); await m.close(); } };
+  } catch (err) {
+    await m.close();
+    throw err;
+  }
 }
 
-busContract('external (mosquitto)', onMosquitto);
+busContract('external (mosquitto)', () => onMosquitto());
 
 test('external: messages from other clients of the broker arrive; shared subscriptions split them between hubs', async () => {
   const m = await startMosquitto();
-  const [a, b] = [await createExternalBus({ url: m.url }), await createExternalBus({ url: m.url })];
+  const buses: Bus[] = [];
   try {
+    const [a, b] = [await createExternalBus({ url: m.url }), await createExternalBus({ url: m.url })];
+    buses.push(a, b);
     const seen = { a: 0, b: 0, all: 0 };
     await a.subscribe('devices/+/telemetry', () => seen.a++, { shareGroup: 'ingest' });
     await b.subscribe('devices/+/telemetry', () => seen.b++, { shareGroup: 'ingest' });
@@ -31,15 +39,16 @@ test('external: messages from other clients of the broker arrive; shared subscri
     assert.equal(seen.a + seen.b, 100, 'each telemetry message reached one member of the share group');
     assert.ok(seen.a > 0 && seen.b > 0, `split: ${seen.a} / ${seen.b}`);
   } finally {
-    await Promise.all([a.close(), b.close()]);
+    await Promise.all(buses.map((x) => x.close()));
     await m.close();
   }
 });
 
 test('external: after the broker restarts, the bus reconnects and its subscriptions work again', async () => {
   let m = await startMosquitto();
-  const bus = await createExternalBus({ url: m.url });
+  let bus: Bus | undefined;
   try {
+    bus = await createExternalBus({ url: m.url });
     const got: string[] = [];
     await bus.subscribe('a/#', (x) => got.push(x.payload.toString()));
     await bus.subscribe('$x/#', (x) => got.push(`$${x.payload.toString()}`));
@@ -51,7 +60,7 @@ test('external: after the broker restarts, the bus reconnects and its subscripti
     const end = Date.now() + 10_000;
     // Publish until one arrives: the bus resubscribes when it reconnects (within a second or so).
     while (!got.includes('after') && Date.now() < end) {
-      await bus.publish('a/1', 'after', { qos: 1 }).catch(() => undefined);
+      await bus!.publish('a/1', 'after', { qos: 1 }).catch(() => undefined);
       await new Promise((r) => setTimeout(r, 100));
     }
     await bus.publish('$x/1', 'after', { qos: 1 });
@@ -61,15 +70,14 @@ test('external: after the broker restarts, the bus reconnects and its subscripti
     while (!got.includes('$after') && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
     assert.deepEqual([...new Set(got)], ['before', '$before', 'after', '$after']);
   } finally {
-    await bus.close();
+    await bus?.close();
     await m.close();
   }
 });
 
 test('external: MQTT over WebSocket to the broker (ws://) works the same', async () => {
   const wsPort = await freePort();
-  const m = await startMosquitto(`listener ${wsPort} 127.0.0.1\nprotocol websockets\n`);
-  const bus = await createExternalBus({ url: `ws://127.0.0.1:${wsPort}` });
+  const bus = await onMosquitto(`listener ${wsPort} 127.0.0.1\nprotocol websockets\n`, () => `ws://127.0.0.1:${wsPort}`);
   try {
     await bus.publish('w/1', 'kept', { retain: true });
     const got: [string, boolean][] = [];
@@ -79,8 +87,7 @@ test('external: MQTT over WebSocket to the broker (ws://) works the same', async
     while (got.length < 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
     assert.deepEqual(got, [['kept', true], ['live', false]]);
   } finally {
-    await bus.close();
-    await m.close();
+    await bus.close(); // stops its mosquitto too
   }
 });
 
