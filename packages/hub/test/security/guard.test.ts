@@ -122,7 +122,9 @@ test('cycling through names from one address stops at the address bucket; names 
   const fresh = await attempt('name:new-device', '10.0.0.5', true);
   assert.ok(!fresh.ok && fresh.code === 'RATE_LIMITED' && /address/.test(fresh.message), 'a name unknown at this address waits for the bucket');
   assert.ok((await attempt('name:d1', '10.0.0.5', true)).ok, 'd1 proved itself here before: not locked out by its neighbours');
-  assert.ok((await attempt('name:guess-x', '10.0.0.6')).ok === false && stats.checks === 23, 'another address is not affected');
+  const checked = stats.checks;
+  await attempt('name:guess-x', '10.0.0.6');
+  assert.equal(stats.checks, checked + 1, 'another address is not affected');
   advance(6000);
   assert.ok((await attempt('name:new-device', '10.0.0.5', true)).ok, 'one failure leaked out after --auth-ip-decay-ms: the new device gets in');
 });
