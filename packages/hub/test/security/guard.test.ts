@@ -2,7 +2,7 @@
  * The guessing limits on their own, with an injected clock (no real waits):
  * decay, per name vs per address, counted-before-check and serialisation,
  * password checks in flight, the guessing-rate bound docs/security.md states,
- * and equal work for known and unknown names.
+ * equal work for known and unknown names, and the failure log's summaries.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,6 +14,8 @@ import { AuthGuard, GUARD_DEFAULTS, type Slot, type Verdict } from '../../src/au
 import { Authenticator, type Credentials } from '../../src/auth/authenticator.js';
 import { fastHash, generateSecret, hashPassword, makeToken } from '../../src/auth/secrets.js';
 import { openIdentities } from '../../src/storage/index.js';
+import { FailureLog } from '../../src/auth/failure-log.js';
+import type { Logger } from '../../src/log.js';
 
 const BAD: Verdict = { ok: false, code: 'BAD_CREDENTIALS', message: 'bad' };
 const OK: Verdict = { ok: true };
@@ -200,4 +202,24 @@ test('equal work for known and unknown names: the same hash kinds run, counted',
   assert.deepEqual(await cost({ token: `flt_unknownTok01_${'x'.repeat(43)}` }), [1, 0], 'token, unknown id');
   assert.ok((await auth.authenticate({ login: { name: 'known', secret } }, '10.1.1.1')).ok, 'a device on MQTT still logs in with one SHA-256');
   await ids.close();
+});
+
+test('failure log: the first failure per door, address and code is a line, the rest one counted summary per interval; keys are bounded', () => {
+  const lines: Array<[Record<string, unknown>, string]> = [];
+  const log = { warn: (o: Record<string, unknown>, msg: string) => lines.push([o, msg]) } as unknown as Logger;
+  const f = new FailureLog(log, 10_000, 3);
+  for (let i = 0; i < 1000; i++) f.record('ws', '10.0.0.1', 'RATE_LIMITED');
+  f.record('ws', '10.0.0.1', 'BAD_CREDENTIALS', { device: 'x' });
+  for (let i = 0; i < 50; i++) f.record('mqtt', `10.0.1.${i}`, 'BAD_CREDENTIALS');
+  assert.equal(lines.length, 4, 'one line per key; addresses past the bound share one key');
+  assert.deepEqual(lines[1]![0], { door: 'ws', remote: '10.0.0.1', code: 'BAD_CREDENTIALS', device: 'x' });
+  assert.equal(lines[3]![0].remote, '*');
+  f.flush();
+  const summaries = lines.slice(4).map(([o]) => `${String(o.door)} ${String(o.remote)} ${String(o.code)} ${String(o.count)}`);
+  assert.deepEqual(summaries, ['ws 10.0.0.1 RATE_LIMITED 999', 'mqtt * BAD_CREDENTIALS 48']);
+  assert.deepEqual(f.counts, { 'ws:RATE_LIMITED': 1000, 'ws:BAD_CREDENTIALS': 1, 'mqtt:BAD_CREDENTIALS': 50 });
+  assert.equal(f.folded, 999 + 48);
+  f.record('ws', '10.0.0.1', 'RATE_LIMITED');
+  assert.equal(lines.length, 7, 'a new interval logs its first failure again');
+  f.close();
 });

@@ -4,7 +4,8 @@
  * address for TCP), the dashboard login over HTTP, and pipelined `auth` frames
  * over several WebSockets. And the legitimate traffic every attack runs beside.
  */
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { request } from 'node:http';
 import assert from 'node:assert/strict';
 import { WebSocket } from 'ws';
@@ -32,13 +33,21 @@ export function connectPacket(clientId: string, username: string, password: stri
 
 /** The CONNACK return code for these credentials (0 accepted, 4 bad credentials, 5 not authorized); -1 if closed without one. */
 export function mqttTcpConnack(port: number, user: string, password: string, localAddress: string, clientId = user): Promise<number> {
+  return connackOver(connect({ host: '127.0.0.1', port, localAddress }), 'connect', user, password, clientId);
+}
+
+/** The same over MQTTS, trusting `ca`. */
+export function mqttTlsConnack(port: number, ca: Buffer, user: string, password: string, localAddress: string, clientId = user): Promise<number> {
+  return connackOver(tlsConnect({ socket: connect({ host: '127.0.0.1', port, localAddress }), servername: 'localhost', ca }), 'secureConnect', user, password, clientId);
+}
+
+function connackOver(sock: Socket, ready: string, user: string, password: string, clientId: string): Promise<number> {
   return new Promise((resolve) => {
-    const sock = connect({ host: '127.0.0.1', port, localAddress });
     let buf = Buffer.alloc(0);
     const done = (rc: number) => (sock.destroy(), resolve(rc));
     const timer = setTimeout(() => done(-2), 30_000);
-    sock.on('connect', () => sock.write(connectPacket(clientId, user, password)));
-    sock.on('data', (d) => {
+    sock.on(ready, () => sock.write(connectPacket(clientId, user, password)));
+    sock.on('data', (d: Buffer) => {
       buf = Buffer.concat([buf, d]);
       if (buf.length >= 4 && buf[0] === 0x20) {
         clearTimeout(timer);
