@@ -100,7 +100,9 @@ export class FailureCounts {
   /** The attempt was not checked after all (refused by another limit). */
   cancel(key: string): void {
     const c = this.keys.get(key);
-    if (c) c.pending = Math.max(0, c.pending - 1);
+    if (!c) return;
+    c.pending = Math.max(0, c.pending - 1);
+    if (c.pending === 0 && c.level === 0 && c.until === 0) this.keys.delete(key); // nothing held: a storm of successes leaves no entries behind
   }
 
   private decayed(c: Count, now: number): number {

@@ -78,6 +78,21 @@ test('counted before the check: concurrent attempts see each other; in backoff o
   assert.equal(Math.round(b.level('ip', 1000)), 3, 'a success does not empty an address bucket');
 });
 
+test('keys that hold nothing are not kept: successes and cancelled attempts leave no entries', () => {
+  const c = new FailureCounts('bucket', 10, 1000);
+  for (let i = 0; i < 100; i++) {
+    c.admit(`ip${i}`, 0);
+    if (i % 2) c.succeed(`ip${i}`);
+    else c.cancel(`ip${i}`);
+  }
+  assert.equal(c.size, 0);
+  c.admit('x', 0);
+  c.fail('x', 0);
+  c.admit('x', 0);
+  c.succeed('x');
+  assert.equal(c.size, 1, 'a key with failures is kept');
+});
+
 test('failure counts are bounded: the least recently failed key is evicted and counted', () => {
   const c = new FailureCounts('backoff', 1, 60_000, 1000, 60_000, false, 3);
   for (const k of ['a', 'b', 'c', 'a', 'd']) c.fail(k, 0);
