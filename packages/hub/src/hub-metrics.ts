@@ -52,6 +52,23 @@ export function hubMetrics(d: MetricDeps): PromRegistry {
         return [[{ result: 'ok' }, c.ok], [{ result: 'failed' }, c.failed], [{ result: 'rate_limited' }, c.rateLimited]];
       },
     },
+    fieldlink_auth_checks_total: {
+      help: 'Secrets actually checked, by hash (unknown names are checked against a dummy of the same kind)',
+      read: () => {
+        const c = d.security.authenticator.counters;
+        return [[{ hash: 'sha256' }, c.sha256Checks], [{ hash: 'scrypt' }, c.scryptChecks]];
+      },
+    },
+    fieldlink_auth_checks_in_flight: { help: 'Password checks running now (--auth-checks-in-flight, --auth-checks-per-ip)', read: () => one(d.security.authenticator.guard.slots.count) },
+    fieldlink_auth_refused_total: {
+      help: 'Attempts answered RATE_LIMITED without a check, by the limit that refused them',
+      read: () => {
+        const a = d.security.authenticator;
+        return [[{ limit: 'guessing' }, a.counters.rateLimited - a.guard.slots.rejected - a.guard.queueRefused], [{ limit: 'checks_in_flight' }, a.guard.slots.rejected], [{ limit: 'queue' }, a.guard.queueRefused]];
+      },
+    },
+    fieldlink_auth_failures_total: { help: 'Failed and refused authentications reported by the doors, by door and code', read: () => perDoor(d.security.authFailures.counts, 'code') },
+    fieldlink_auth_log_folded_total: { help: 'Failed authentications counted into a summary line instead of a line of their own', read: () => one(d.security.authFailures.folded) },
     fieldlink_denied_total: {
       help: 'Operations refused by the access rules, by door and action',
       read: () => perDoor(d.security.denied, 'action'),

@@ -1,17 +1,21 @@
 /**
  * One authenticator for every door: device id + secret, user + password, or an
- * API token; anonymous only where the configuration allows it. Failures are
- * slowed down (AuthBackoff) per address *and name* (guessing one password), and
- * per address with ten times the allowance (trying many names), so a neighbour
- * behind the same NAT who knows its own secret is not locked out by an attacker.
- * Unknown names cost the same time as wrong secrets, so names cannot be probed
- * by timing.
+ * API token; anonymous only where the configuration allows it. Every attempt
+ * that carries a secret passes the guard first (guard.ts: serialised per name
+ * and address, guessing limits per name and per address, password checks in
+ * flight bounded).
+ *
+ * Equal cost for unknown names: an unknown name is checked against a dummy
+ * hash of the kind the claimed credential would have (SHA-256 for device
+ * secrets and tokens, scrypt for passwords). An MQTT login may name a device or
+ * a user, so every failed one costs one SHA-256 *and* one scrypt (the device
+ * check, then the user check), whether the name is a device, a user or nothing.
  */
 import type { CodeName } from '@fieldlink/protocol';
 import type { Identity, Role } from './acl.js';
 import type { IdentityStore } from './identities.js';
-import { AuthBackoff } from './limits.js';
-import { hashPassword, parseToken, verifySecret } from './secrets.js';
+import { AuthGuard, GUARD_DEFAULTS, type GuardOptions, type Slot } from './guard.js';
+import { fastHash, generateSecret, hashPassword, parseToken, verifySecret } from './secrets.js';
 
 export interface Credentials {
   device?: string;
@@ -25,34 +29,38 @@ export interface Credentials {
 
 export type AuthResult = { ok: true; identity: Identity } | { ok: false; code: CodeName; message: string };
 
-export interface AuthCounters { ok: number; failed: number; rateLimited: number }
-
-/** The name an attempt claims, for per-name backoff. */
-function nameOf(c: Credentials): string {
-  if (c.token !== undefined) return `token:${c.token.split('_')[1] ?? '?'}`;
-  if (c.login) return `login:${c.login.name}`;
-  if (c.device !== undefined) return `device:${c.device}`;
-  if (c.user !== undefined) return `user:${c.user}`;
-  return 'anonymous';
+export interface AuthCounters {
+  ok: number;
+  failed: number;
+  rateLimited: number;
+  /** Secrets actually checked, by hash kind (dummies included): what the guard bounds. */
+  sha256Checks: number;
+  scryptChecks: number;
 }
 
-// A real scrypt hash of a random password: verifying against it costs what a real check costs.
-const DUMMY = hashPassword(Math.random().toString(36));
+/** The name an attempt claims, for the guessing limits: device ids, user names and MQTT logins share one namespace. */
+function nameOf(c: Credentials): string | undefined {
+  if (c.token !== undefined) return `token:${c.token.split('_')[1] ?? '?'}`;
+  const name = c.login?.name ?? (c.secret !== undefined ? c.device : undefined) ?? (c.password !== undefined ? c.user : undefined);
+  return name === undefined ? undefined : `name:${name}`;
+}
+
+// Real hashes of random secrets: verifying against them costs what a real check of that kind costs.
+const DUMMY_SCRYPT = hashPassword(generateSecret());
+const DUMMY_SHA256 = fastHash(generateSecret());
 
 export class Authenticator {
-  readonly counters: AuthCounters = { ok: 0, failed: 0, rateLimited: 0 };
-
-  private readonly perIp: AuthBackoff;
+  readonly counters: AuthCounters = { ok: 0, failed: 0, rateLimited: 0, sha256Checks: 0, scryptChecks: 0 };
+  readonly guard: AuthGuard;
 
   constructor(
     private readonly ids: IdentityStore | undefined,
     /** Role of connections that present no credentials; null: they must authenticate. */
     readonly anonymousRole: Role | null,
-    /** Per address and name. */
-    readonly backoff = new AuthBackoff(),
+    guard: GuardOptions = GUARD_DEFAULTS,
     private readonly now = () => Date.now(),
   ) {
-    this.perIp = new AuthBackoff(backoff.freeFailures * 10, backoff.baseMs, backoff.maxMs);
+    this.guard = new AuthGuard(guard, now);
   }
 
   anonymous(): Identity | undefined {
@@ -60,52 +68,56 @@ export class Authenticator {
   }
 
   async authenticate(c: Credentials, ip: string): Promise<AuthResult> {
-    const key = `${ip}|${nameOf(c)}`;
-    const wait = Math.max(this.backoff.waitMs(key, this.now()), this.perIp.waitMs(ip, this.now()));
-    if (wait > 0) {
-      this.counters.rateLimited++;
-      return { ok: false, code: 'RATE_LIMITED', message: `too many failed attempts from this address: retry in ${Math.ceil(wait / 1000)} s` };
-    }
-    const r = await this.check(c);
-    if (r.ok) {
-      this.counters.ok++;
-      this.backoff.success(key);
-    } else if (r.code === 'BAD_CREDENTIALS') {
-      this.counters.failed++;
-      this.backoff.failure(key, this.now());
-      this.perIp.failure(ip, this.now());
-    }
+    const name = nameOf(c);
+    // No secret, nothing to guess: anonymous access (or its refusal) is not limited here.
+    const r = name === undefined ? await this.check(c, () => true) : await this.guard.run(name, ip, (slot) => this.check(c, slot));
+    if (r.ok) this.counters.ok++;
+    else if (r.code === 'BAD_CREDENTIALS') this.counters.failed++;
+    else if (r.code === 'RATE_LIMITED') this.counters.rateLimited++;
     return r;
   }
 
-  private async check(c: Credentials): Promise<AuthResult> {
+  /** Check a secret against a stored hash (or a dummy of the same kind), counted by kind. */
+  private async verify(secret: string, stored: string): Promise<boolean> {
+    if (stored.startsWith('scrypt$')) this.counters.scryptChecks++;
+    else this.counters.sha256Checks++;
+    return verifySecret(secret, stored);
+  }
+
+  private async check(c: Credentials, slot: Slot): Promise<AuthResult> {
     const bad = (message = 'bad credentials'): AuthResult => ({ ok: false, code: 'BAD_CREDENTIALS', message });
     if (c.token !== undefined) {
       const t = parseToken(c.token);
       const rec = t && this.ids ? await this.ids.getToken(t.id) : undefined;
-      if (!t || !rec) return (await verifySecret('x', await DUMMY), bad());
-      if (!(await verifySecret(t.secret, `${rec.hash}`))) return bad();
+      if (!t || !rec) return (await this.verify(t?.secret ?? c.token, DUMMY_SHA256), bad());
+      if (!(await this.verify(t.secret, rec.hash))) return bad();
       if (rec.revokedAt !== null) return bad('token revoked');
       if (rec.expiresAt !== null && rec.expiresAt <= this.now()) return bad('token expired');
       if (rec.role === 'device') return rec.subject ? { ok: true, identity: { kind: 'device', id: rec.subject, role: 'device' } } : bad();
       return { ok: true, identity: { kind: 'token', id: rec.id, role: rec.role, ...(rec.subject ? { user: rec.subject } : {}) } };
     }
     if (c.login !== undefined) {
-      const dev = this.ids ? await this.ids.getDevice(c.login.name) : undefined;
-      return this.check(dev ? { device: c.login.name, secret: c.login.secret } : { user: c.login.name, password: c.login.secret });
+      const dev = await this.checkDevice(c.login.name, c.login.secret);
+      return dev.ok ? dev : this.checkUser(c.login.name, c.login.secret, slot);
     }
-    if (c.device !== undefined && c.secret !== undefined) {
-      const rec = this.ids ? await this.ids.getDevice(c.device) : undefined;
-      if (!rec) return (await verifySecret(c.secret, await DUMMY), bad());
-      return (await verifySecret(c.secret, rec.secretHash)) ? { ok: true, identity: { kind: 'device', id: rec.id, role: 'device' } } : bad();
-    }
-    if (c.user !== undefined && c.password !== undefined) {
-      const rec = this.ids ? await this.ids.getUser(c.user) : undefined;
-      if (!rec) return (await verifySecret(c.password, await DUMMY), bad());
-      return (await verifySecret(c.password, rec.passwordHash)) ? { ok: true, identity: { kind: 'user', id: rec.name, role: rec.role, user: rec.name } } : bad();
-    }
+    if (c.device !== undefined && c.secret !== undefined) return this.checkDevice(c.device, c.secret);
+    if (c.user !== undefined && c.password !== undefined) return this.checkUser(c.user, c.password, slot);
     const anon = this.anonymous();
     if (anon) return { ok: true, identity: anon };
     return { ok: false, code: 'UNAUTHENTICATED', message: 'credentials required' };
+  }
+
+  private async checkDevice(id: string, secret: string): Promise<AuthResult> {
+    const rec = this.ids ? await this.ids.getDevice(id) : undefined;
+    const ok = await this.verify(secret, rec?.secretHash ?? DUMMY_SHA256);
+    return ok && rec ? { ok: true, identity: { kind: 'device', id: rec.id, role: 'device' } } : { ok: false, code: 'BAD_CREDENTIALS', message: 'bad credentials' };
+  }
+
+  /** Passwords cost a scrypt: a slot first (claimed kind, before the lookup, so a refusal says nothing about the name). */
+  private async checkUser(name: string, password: string, slot: Slot): Promise<AuthResult> {
+    if (!slot()) return { ok: false, code: 'RATE_LIMITED', message: 'too many password checks in progress: retry in 1 s' };
+    const rec = this.ids ? await this.ids.getUser(name) : undefined;
+    const ok = await this.verify(password, rec?.passwordHash ?? (await DUMMY_SCRYPT));
+    return ok && rec ? { ok: true, identity: { kind: 'user', id: rec.name, role: rec.role, user: rec.name } } : { ok: false, code: 'BAD_CREDENTIALS', message: 'bad credentials' };
   }
 }

@@ -12,13 +12,16 @@ import type { Logger } from '../log.js';
 import { Acl, DEFAULT_RULES, parseRules, type Action, type Identity, type Role } from './acl.js';
 import { Authenticator } from './authenticator.js';
 import type { IdentityStore } from './identities.js';
-import { AuthBackoff, ConnectionLimits, TokenBucket } from './limits.js';
+import { FailureLog } from './failure-log.js';
+import { ConnectionLimits, TokenBucket } from './limits.js';
 import { Sessions } from './sessions.js';
 
 export type { Identity, Role, Action } from './acl.js';
 
 export interface Security {
   readonly authenticator: Authenticator;
+  /** Doors report failed and refused authentications here (counted summaries, not a line each). */
+  readonly authFailures: FailureLog;
   readonly acl: Acl;
   readonly sessions: Sessions;
   readonly connections: ConnectionLimits;
@@ -64,7 +67,16 @@ export async function anonymousRole(cfg: HubConfig, ids: IdentityStore | undefin
 
 export function createSecurity(cfg: HubConfig, ids: IdentityStore | undefined, anon: Role | null, log: Logger): Security {
   const acl = new Acl(loadRules(cfg.aclFile));
-  const backoff = new AuthBackoff(cfg.authFreeFailures, 1000, cfg.authBackoffMaxMs);
+  const guard = {
+    freeFailures: cfg.authFreeFailures,
+    nameFailures: cfg.authNameFailures,
+    ipFailures: cfg.authIpFailures,
+    ipDecayMs: cfg.authIpDecayMs,
+    baseMs: 1000,
+    maxMs: cfg.authBackoffMaxMs,
+    checksInFlight: cfg.authChecksInFlight,
+    checksPerIp: cfg.authChecksPerIp,
+  };
   const denied: Record<string, number> = {};
   const errors: Record<string, number> = {};
   /** Counters keyed `door:what`, read back by hub-metrics.ts. */
@@ -74,7 +86,8 @@ export function createSecurity(cfg: HubConfig, ids: IdentityStore | undefined, a
   };
   const origins = new Set(cfg.origins);
   const sec: Security = {
-    authenticator: new Authenticator(ids, anon, backoff),
+    authenticator: new Authenticator(ids, anon, guard),
+    authFailures: new FailureLog(log),
     acl,
     sessions: new Sessions(),
     connections: new ConnectionLimits(cfg.maxConnections, cfg.maxConnectionsPerIp),

@@ -22,7 +22,7 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   return JSON.parse(Buffer.concat(chunks).toString('utf8'));
 }
 
-export async function handleSession(req: IncomingMessage, res: ServerResponse, sec: Security, secure: boolean, log: Logger): Promise<void> {
+export async function handleSession(req: IncomingMessage, res: ServerResponse, sec: Security, secure: boolean, _log: Logger): Promise<void> {
   if (req.method === 'GET') {
     const who = sec.sessions.fromRequest(req) ?? sec.authenticator.anonymous();
     if (!who) return sendError(res, 'UNAUTHENTICATED');
@@ -48,7 +48,7 @@ export async function handleSession(req: IncomingMessage, res: ServerResponse, s
   if (typeof body?.user !== 'string' || typeof body.password !== 'string') return sendError(res, 'MISSING_FIELD', '"user" and "password" are required strings');
   const r = await sec.authenticator.authenticate({ user: body.user, password: body.password }, req.socket.remoteAddress ?? '?');
   if (!r.ok) {
-    log.warn({ door: 'http', remote: req.socket.remoteAddress, code: r.code }, 'login failed');
+    sec.authFailures.record('http', req.socket.remoteAddress ?? '?', r.code);
     return sendError(res, r.code, r.message);
   }
   res.setHeader('set-cookie', sec.sessions.cookie(sec.sessions.create(r.identity), secure));

@@ -54,7 +54,7 @@ export function installMqttSecurity(broker: Aedes, sec: Security, log: Logger, t
         identities.set(client, { who: r.identity, bucket: sec.publishBucket() });
         return done(null, true);
       }
-      log.warn({ door: 'mqtt', remote, clientId: client.id, code: r.code }, 'authentication failed');
+      sec.authFailures.record('mqtt', remote, r.code, { clientId: client.id });
       // CONNACK 4: bad user name or password; 5: not authorized [MQTT-3.2.2-5]. (const enum values, not importable under isolatedModules)
       done(Object.assign(new Error(r.message), { returnCode: r.code === 'BAD_CREDENTIALS' ? 4 : 5 }) as AuthenticateError, false);
     }, (e: unknown) => done(Object.assign(e as Error, { returnCode: 3 }) as AuthenticateError, false));

@@ -13,6 +13,9 @@ export interface Secured {
   secret: Record<'d1' | 'd2', string>;
   tokens: Record<'viewer' | 'operator' | 'device' | 'revoked' | 'expired', string>;
   passwords: Record<'vera' | 'otto', string>;
+  /** More identities, for tests that need names of their own: a device's secret, a user's password. */
+  addDevice(id: string): Promise<string>;
+  addUser(name: string, role?: 'viewer' | 'operator'): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -44,6 +47,16 @@ export async function securedHub(over: Partial<HubConfig> = {}): Promise<Secured
     secret,
     tokens,
     passwords,
+    async addDevice(id) {
+      const sec = generateSecret();
+      await ids.putDevice({ id, secretHash: fastHash(sec), createdAt: Date.now() });
+      return sec;
+    },
+    async addUser(name, role = 'viewer') {
+      const password = `${name}-password-1`;
+      await ids.putUser({ name, passwordHash: await hashPassword(password), role, createdAt: Date.now() });
+      return password;
+    },
     async stop() {
       await ids.close();
       await hub.stop();

@@ -16,6 +16,7 @@ import { WebSocket } from 'ws';
 import { runCert } from '../../src/cli/cert.js';
 import { until } from '../helpers.js';
 import { securedHub, type Secured } from './fixture.js';
+import { mqttTlsConnack } from './peers.js';
 
 const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 const dir = mkdtempSync(join(tmpdir(), 'fl-tls-'));
@@ -109,4 +110,16 @@ test('HTTPS serves the API; plain HTTP on the same port is refused; certificates
   const second = await get();
   assert.equal(second.status, 200);
   assert.notEqual(second.fingerprint, first.fingerprint, 'new connections get the new certificate');
+});
+
+test('MQTTS: 200 concurrent CONNECTs guessing one password: only the free failures are checked, the password is not found (guessing.test.ts has the other doors)', async () => {
+  const pw = await s.addUser('g-mqtts');
+  const ca = readFileSync(f('ca.pem'));
+  const before = s.hub.security.authenticator.counters.scryptChecks;
+  const rcs = await Promise.all(Array.from({ length: 200 }, (_, i) => mqttTlsConnack(s.hub.mqttsPort, ca, 'g-mqtts', i === 120 ? pw : `guess-${i}`, '127.0.0.16', `g${i}`)));
+  const checked = s.hub.security.authenticator.counters.scryptChecks - before;
+  assert.ok(checked >= 5 && checked <= 7, `${checked} passwords checked`); // --auth-free-failures (5), and one more if a wait ends meanwhile
+  assert.ok(!rcs.includes(0));
+  assert.ok(rcs.filter((rc) => rc === 5).length >= 193, rcs.join(','));
+  assert.equal(await mqttTlsConnack(s.hub.mqttsPort, ca, 'g-mqtts', pw, '127.0.0.1'), 0, 'the user from its own address gets in');
 });

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Acl, filterWithin, parseRules, type Identity } from '../../src/auth/acl.js';
 import { fastHash, hashPassword, makeToken, parseToken, verifySecret } from '../../src/auth/secrets.js';
-import { AuthBackoff, ConnectionLimits, TokenBucket } from '../../src/auth/limits.js';
+import { ConnectionLimits, TokenBucket } from '../../src/auth/limits.js';
 import { MqttPacketGuard } from '../../src/transports/mqtt-limit.js';
 
 const dev: Identity = { kind: 'device', id: 'd1', role: 'device' };
@@ -60,20 +60,10 @@ test('secrets: scrypt for passwords, fast hashes for generated secrets, tokens p
   assert.equal(parseToken('flt_x_y'), undefined);
 });
 
-test('limiters: token bucket, backoff after free failures, connection caps', () => {
+test('limiters: token bucket, connection caps (the guessing limits: guard.test.ts)', () => {
   const b = new TokenBucket(10, 3, 0);
   assert.deepEqual([b.take(0), b.take(0), b.take(0), b.take(0)], [true, true, true, false]);
   assert.ok(b.take(100), 'one token back after 100 ms at 10/s');
-  const bo = new AuthBackoff(2, 1000, 8000);
-  for (let i = 0; i < 2; i++) bo.failure('1.2.3.4', 0);
-  assert.equal(bo.waitMs('1.2.3.4', 0), 0, 'free failures cost nothing');
-  bo.failure('1.2.3.4', 0);
-  assert.equal(bo.waitMs('1.2.3.4', 0), 1000);
-  bo.failure('1.2.3.4', 1000);
-  assert.equal(bo.waitMs('1.2.3.4', 1000), 2000);
-  assert.equal(bo.waitMs('5.6.7.8', 1000), 0, 'other addresses are not affected');
-  bo.success('1.2.3.4');
-  assert.equal(bo.waitMs('1.2.3.4', 1000), 0);
   const c = new ConnectionLimits(3, 2);
   const r1 = c.acquire('a')!;
   c.acquire('a');

@@ -61,7 +61,7 @@ export function createDeviceDoor(bus: Bus, log: Logger, opts: DeviceDoorOptions,
     const creds = f.token !== undefined ? { token: f.token } : f.secret !== undefined ? { device, secret: f.secret } : {};
     const r = await security.authenticator.authenticate(creds, c.remote);
     if (!r.ok) {
-      log.warn({ door: 'ws/device', device, remote: c.remote, code: r.code }, 'authentication failed');
+      security.authFailures.record('ws/device', c.remote, r.code, { device });
       return fail(c, f.id, r.code, r.message);
     }
     if (r.identity.kind === 'device' && r.identity.id !== device) return fail(c, f.id, 'FORBIDDEN', `these credentials are for device "${r.identity.id}"`);

@@ -13,7 +13,7 @@ export async function auth(ctx: BrowserContext, s: BrowserSession, req: AuthRequ
   if (creds) {
     const r = await ctx.security.authenticator.authenticate(creds, s.remote);
     if (!r.ok) {
-      ctx.log.warn({ door: 'ws', remote: s.remote, code: r.code }, 'authentication failed');
+      ctx.security.authFailures.record('ws', s.remote, r.code);
       return s.fail(req.id, r.code, r.message);
     }
     s.identity = r.identity;
