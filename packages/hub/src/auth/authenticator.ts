@@ -11,7 +11,7 @@ import type { CodeName } from '@fieldlink/protocol';
 import type { Identity, Role } from './acl.js';
 import type { IdentityStore } from './identities.js';
 import { AuthBackoff } from './limits.js';
-import { hashPassword, parseToken, verifySecret } from './secrets.js';
+import { generation, hashPassword, parseToken, verifySecret } from './secrets.js';
 
 export interface Credentials {
   device?: string;
@@ -87,8 +87,9 @@ export class Authenticator {
       if (!(await verifySecret(t.secret, `${rec.hash}`))) return bad();
       if (rec.revokedAt !== null) return bad('token revoked');
       if (rec.expiresAt !== null && rec.expiresAt <= this.now()) return bad('token expired');
-      if (rec.role === 'device') return rec.subject ? { ok: true, identity: { kind: 'device', id: rec.subject, role: 'device' } } : bad();
-      return { ok: true, identity: { kind: 'token', id: rec.id, role: rec.role, ...(rec.subject ? { user: rec.subject } : {}) } };
+      const proof = { credential: `token:${rec.id}`, ...(rec.expiresAt !== null ? { expiresAt: rec.expiresAt } : {}) };
+      if (rec.role === 'device') return rec.subject ? { ok: true, identity: { kind: 'device', id: rec.subject, role: 'device', ...proof } } : bad();
+      return { ok: true, identity: { kind: 'token', id: rec.id, role: rec.role, ...(rec.subject ? { user: rec.subject } : {}), ...proof } };
     }
     if (c.login !== undefined) {
       const dev = this.ids ? await this.ids.getDevice(c.login.name) : undefined;
@@ -97,12 +98,14 @@ export class Authenticator {
     if (c.device !== undefined && c.secret !== undefined) {
       const rec = this.ids ? await this.ids.getDevice(c.device) : undefined;
       if (!rec) return (await verifySecret(c.secret, await DUMMY), bad());
-      return (await verifySecret(c.secret, rec.secretHash)) ? { ok: true, identity: { kind: 'device', id: rec.id, role: 'device' } } : bad();
+      return (await verifySecret(c.secret, rec.secretHash)) ? { ok: true, identity: { kind: 'device', id: rec.id, role: 'device', credential: `secret:${generation(rec.secretHash)}` } } : bad();
     }
     if (c.user !== undefined && c.password !== undefined) {
       const rec = this.ids ? await this.ids.getUser(c.user) : undefined;
       if (!rec) return (await verifySecret(c.password, await DUMMY), bad());
-      return (await verifySecret(c.password, rec.passwordHash)) ? { ok: true, identity: { kind: 'user', id: rec.name, role: rec.role, user: rec.name } } : bad();
+      return (await verifySecret(c.password, rec.passwordHash))
+        ? { ok: true, identity: { kind: 'user', id: rec.name, role: rec.role, user: rec.name, credential: `password:${generation(rec.passwordHash, rec.role)}` } }
+        : bad();
     }
     const anon = this.anonymous();
     if (anon) return { ok: true, identity: anon };

@@ -14,6 +14,7 @@ import { Authenticator } from './authenticator.js';
 import type { IdentityStore } from './identities.js';
 import { AuthBackoff, ConnectionLimits, TokenBucket } from './limits.js';
 import { Sessions } from './sessions.js';
+import { LiveConnections } from './live.js';
 
 export type { Identity, Role, Action } from './acl.js';
 
@@ -21,6 +22,8 @@ export interface Security {
   readonly authenticator: Authenticator;
   readonly acl: Acl;
   readonly sessions: Sessions;
+  /** Authenticated connections of every door by identity, so revocation can close them (auth/live.ts). */
+  readonly live: LiveConnections;
   readonly connections: ConnectionLimits;
   readonly authTimeoutMs: number;
   readonly denied: Record<string, number>;
@@ -76,7 +79,8 @@ export function createSecurity(cfg: HubConfig, ids: IdentityStore | undefined, a
   const sec: Security = {
     authenticator: new Authenticator(ids, anon, backoff),
     acl,
-    sessions: new Sessions(),
+    sessions: new Sessions({ maxAgeMs: cfg.sessionMaxAgeMs }),
+    live: new LiveConnections(cfg.maxConnections),
     connections: new ConnectionLimits(cfg.maxConnections, cfg.maxConnectionsPerIp),
     authTimeoutMs: cfg.authTimeoutMs,
     denied,

@@ -50,6 +50,8 @@ export const hubOptions = o({
   authTimeoutMs: int(10000, 'A WebSocket that has not authenticated within this time is closed with 4001.', { min: 100, max: 600000, group: 'Security', advanced: true }),
   authFreeFailures: int(5, 'Failed authentications allowed per IP before each further failure doubles a wait (1 s up to --auth-backoff-max-ms).', { min: 1, max: 1000, group: 'Security', advanced: true }),
   authBackoffMaxMs: int(60000, 'Longest wait imposed on an IP after repeated failed authentications.', { min: 1000, max: 3600000, group: 'Security', advanced: true }),
+  sessionMaxAgeMs: int(86400000, 'Absolute lifetime of a dashboard login session (and of WebSockets opened with its cookie), however active; sessions also end after 12 h idle.', { min: 1000, max: 31536000000, group: 'Security' }),
+  revocationPollMs: int(1000, 'How often the hub reads the store\'s identity change log: a revoked token, removed or re-passworded user, or rotated or removed device loses its connections and sessions within about this long, across processes and hubs.', { min: 50, max: 60000, group: 'Security', advanced: true }),
   origins: { kind: 'list', default: [], doc: 'Origins allowed to open WebSockets from a browser (e.g. https://dash.example.com). Empty: same origin only. `*`: any.', group: 'Security' } as OptionDef<'list'>,
   tlsCert: str('', 'PEM certificate (chain) for HTTPS/WSS and MQTTS. With --tls-key, the HTTP port serves TLS only.', { group: 'TLS' }),
   tlsKey: str('', 'PEM private key for --tls-cert.', { group: 'TLS' }),
