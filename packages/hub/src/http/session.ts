@@ -46,11 +46,13 @@ export async function handleSession(req: IncomingMessage, res: ServerResponse, s
     return sendError(res, 'BAD_JSON', 'body must be a JSON object of at most 4 KiB');
   }
   if (typeof body?.user !== 'string' || typeof body.password !== 'string') return sendError(res, 'MISSING_FIELD', '"user" and "password" are required strings');
+  const mark = sec.live.mark();
   const r = await sec.authenticator.authenticate({ user: body.user, password: body.password }, req.socket.remoteAddress ?? '?');
   if (!r.ok) {
     log.warn({ door: 'http', remote: req.socket.remoteAddress, code: r.code }, 'login failed');
     return sendError(res, r.code, r.message);
   }
   res.setHeader('set-cookie', sec.sessions.cookie(sec.sessions.create(r.identity), secure));
+  sec.live.settle(r.identity, mark); // a password change that raced this login ends the new session too
   sendJson(res, 200, { identity: { kind: r.identity.kind, id: r.identity.id, role: r.identity.role } });
 }
