@@ -8,8 +8,12 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { MqttClient } from 'mqtt';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import { WebSocket } from 'ws';
+import { runCert } from '../../src/cli/cert.js';
 import { RawClient, mqttConnect, until, wsUrl } from '../helpers.js';
 import { cli, securedHub, type Secured } from './fixture.js';
 
@@ -49,8 +53,8 @@ async function legitFlowing(): Promise<void> {
 }
 
 /** An MQTT client that records whether the hub closed it. */
-async function mqttWatched(url: string, username: string, password: string) {
-  const c = await mqttConnect(url, { username, password });
+async function mqttWatched(url: string, username: string, password: string, extra: IClientOptions = {}) {
+  const c = await mqttConnect(url, { username, password, ...extra });
   const state = { client: c, closed: false };
   c.on('close', () => (state.closed = true));
   return state;
@@ -232,6 +236,43 @@ test('a dashboard session has an absolute lifetime, however active (short --sess
     other.close();
   } finally {
     await short.stop();
+  }
+  await legitFlowing();
+});
+
+test('MQTTS: rotating a device closes its secret connections over TLS; removing it closes its client-certificate connections too', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fl-revoke-tls-'));
+  const log = console.log;
+  console.log = () => undefined;
+  await runCert(['dev', '--out', dir, '--hosts', 'localhost,127.0.0.1', '--device', 'cert-1']);
+  console.log = log;
+  const f = (name: string) => readFileSync(join(dir, name));
+  const t = await securedHub({ tlsCert: join(dir, 'server.pem'), tlsKey: join(dir, 'server-key.pem'), tlsCa: join(dir, 'ca.pem'), tlsClientAuth: 'optional', mqttsPort: -1 });
+  const run = async (args: string[]) => {
+    const r = await cli([...args, '--store', t.store, '--json']);
+    assert.equal(r.code, 0, r.err);
+    return JSON.parse(r.out) as Record<string, string>;
+  };
+  const url = `mqtts://localhost:${t.hub.mqttsPort}`;
+  try {
+    const { secret } = await run(['device', 'add', 'd3']);
+    await run(['device', 'add', 'cert-1']);
+    const viaSecret = await mqttWatched(url, 'd3', secret!, { ca: f('ca.pem') });
+    const viaCert = await mqttConnect(url, { ca: f('ca.pem'), cert: f('device-cert-1.pem'), key: f('device-cert-1-key.pem') });
+    let certClosed = false;
+    viaCert.on('close', () => (certClosed = true));
+    const other = await mqttConnect(url, { ca: f('ca.pem'), username: 'd2', password: t.secret.d2 });
+    await run(['device', 'rotate', 'd3']);
+    await until(() => viaSecret.closed, WAIT, 'the secret connection over TLS closes');
+    await run(['device', 'rotate', 'cert-1']);
+    await t.hub.revocations!.poll();
+    assert.equal(certClosed, false, 'a new secret does not end a certificate connection');
+    await run(['device', 'remove', 'cert-1']);
+    await until(() => certClosed, WAIT, 'removing the device closes its certificate connection');
+    assert.equal(other.connected, true);
+    await other.endAsync();
+  } finally {
+    await t.stop();
   }
   await legitFlowing();
 });
