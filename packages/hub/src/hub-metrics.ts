@@ -66,7 +66,7 @@ export function hubMetrics(d: MetricDeps): PromRegistry {
     fieldlink_connections_refused_total: { help: 'Connections refused by --max-connections / --max-connections-per-ip', read: () => one(d.security.connections.rejected) },
     fieldlink_live_connections: { help: 'Authenticated connections in the revocation registry (bounded by --max-connections)', read: () => one(d.security.live.size) },
     fieldlink_revoked_connections_total: {
-      help: 'Connections closed because their credentials ended (reason revoked or expired), by door; refused: registry full',
+      help: 'Connections closed because their credentials ended (reason revoked, expired, logged_out), by door; registry_full: refused',
       read: () => [...perDoor(d.security.live.closed, 'reason'), [{ door: 'any', reason: 'registry_full' }, d.security.live.refused]],
     },
     fieldlink_sessions: { help: 'Dashboard login sessions held (at most 10,000)', read: () => one(d.security.sessions.size) },

@@ -29,7 +29,10 @@ export async function handleSession(req: IncomingMessage, res: ServerResponse, s
     return sendJson(res, 200, { identity: { kind: who.kind, id: who.id, role: who.role } });
   }
   if (req.method === 'DELETE') {
+    // Logging out also closes the WebSockets this very session opened (they hold its identity object).
+    const who = sec.sessions.fromRequest(req);
     sec.sessions.destroy(req);
+    if (who) sec.live.closeWhere(`user:${who.id}`, (e) => e.identity === who, 'logged_out');
     res.setHeader('set-cookie', sec.sessions.clearCookie(secure));
     return sendJson(res, 200, { ok: true });
   }

@@ -195,6 +195,23 @@ test('device rotate and device remove (another process): its MQTT TCP, /mqtt and
   await legitFlowing();
 });
 
+test('logging out closes the WebSockets opened with that session, not those of the same user\'s other sessions', async () => {
+  const mine = await login('vera', s.passwords.vera);
+  const theirs = await login('vera', s.passwords.vera);
+  const a = await wsWithCookie(mine);
+  const b = await wsWithCookie(theirs);
+  assert.deepEqual([a.who, b.who], ['vera', 'vera']);
+  const out = await fetch(`${s.hub.url}/api/v1/session`, { method: 'DELETE', headers: { cookie: mine } });
+  assert.equal(out.status, 200);
+  await until(() => a.c.closed !== undefined, WAIT, 'the logged-out session\'s socket closes');
+  assert.equal(a.c.closed!.code, 4003);
+  assert.equal(await api(mine), 401);
+  await survivesPoll(() => b.c.closed === undefined);
+  assert.equal(await api(theirs), 200);
+  b.c.close();
+  await legitFlowing();
+});
+
 test('a token that expires while connected is disconnected at its expiry', async () => {
   const { openIdentities } = await import('../../src/storage/index.js');
   const { makeToken } = await import('../../src/auth/secrets.js');
