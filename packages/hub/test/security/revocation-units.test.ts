@@ -132,4 +132,27 @@ describe('revocation watch (in-memory SQLite identities)', () => {
       await ids.close();
     }
   });
+
+  it('a gap in the log (events pruned before this hub read them) re-checks every live identity', async () => {
+    const ids = sqliteIdentities(':memory:');
+    const live = new LiveConnections();
+    const watch = await startRevocationWatch(ids, live, new Sessions(), createLogger('silent'), { pollMs: 60_000 });
+    try {
+      await ids.putDevice({ id: 'd1', secretHash: 'sha256$old', createdAt: 1 });
+      await ids.putDevice({ id: 'd2', secretHash: 'sha256$two', createdAt: 1 });
+      const closed: string[] = [];
+      const as = (id: string, hash: string): Identity => ({ kind: 'device', id, role: 'device', credential: `secret:${generation(hash)}` });
+      live.register('mqtt', as('d1', 'sha256$old'), () => closed.push('d1'));
+      live.register('mqtt', as('d2', 'sha256$two'), () => closed.push('d2'));
+      await ids.putDevice({ id: 'd1', secretHash: 'sha256$new', createdAt: 1 });
+      assert.equal(await ids.pruneEvents(Date.now() + 1000), 1, 'the rotation is gone before the hub read it');
+      await ids.putUser({ name: 'x', passwordHash: 'a', role: 'viewer', createdAt: 1 });
+      await ids.removeUser('x'); // a later event shows the gap
+      await watch.poll();
+      assert.deepEqual(closed, ['d1'], 'the stale connection is found anyway; the current one stays');
+    } finally {
+      await watch.stop();
+      await ids.close();
+    }
+  });
 });
