@@ -88,7 +88,9 @@ export class LiveConnections {
   /** Did a change after `mark` name one of these subjects (or can that no longer be told)? */
   changedSince(keys: readonly string[], mark: number): boolean {
     if (mark < this.forgotten) return true;
-    return this.recent.some((r) => r.seq > mark && keys.includes(r.key));
+    // Newest first: a mark taken since the last change (the usual case) stops at once.
+    for (let i = this.recent.length - 1; i >= 0 && this.recent[i]!.seq > mark; i--) if (keys.includes(this.recent[i]!.key)) return true;
+    return false;
   }
 
   /** A login that read the store at `mark` and made something outside this registry (a session): re-check if it raced a change. */
