@@ -9,6 +9,7 @@ import type { DeviceDoor } from './transports/device/door.js';
 import type { Aedes } from 'aedes';
 import type { Registry } from './services/registry.js';
 import type { Security } from './auth/index.js';
+import type { RevocationWatch } from './auth/revocation.js';
 
 export interface MetricDeps {
   browser: BrowserDoor;
@@ -18,6 +19,7 @@ export interface MetricDeps {
   registry: Registry;
   security: Security;
   ingestStats?: () => unknown;
+  revocations?: RevocationWatch | undefined;
 }
 
 const one = (v: number): Sample[] => [[{}, v]];
@@ -79,6 +81,21 @@ export function hubMetrics(d: MetricDeps): PromRegistry {
     },
     fieldlink_rate_limited_total: { help: 'Publishes refused by --publish-rate', read: () => one(d.security.rateLimited) },
     fieldlink_connections_refused_total: { help: 'Connections refused by --max-connections / --max-connections-per-ip', read: () => one(d.security.connections.rejected) },
+    fieldlink_live_connections: { help: 'Authenticated connections in the revocation registry (bounded by --max-connections)', read: () => one(d.security.live.size) },
+    fieldlink_revoked_connections_total: {
+      help: 'Connections closed because their credentials ended (reason revoked, expired, logged_out), by door; registry_full: refused',
+      read: () => [...perDoor(d.security.live.closed, 'reason'), [{ door: 'any', reason: 'registry_full' }, d.security.live.refused]],
+    },
+    fieldlink_sessions: { help: 'Dashboard login sessions held (at most 10,000)', read: () => one(d.security.sessions.size) },
+    fieldlink_sessions_ended_total: {
+      help: 'Dashboard sessions ended, by reason (expired: idle or past --session-max-age-ms; revoked; evicted: over the bound; logged_out)',
+      read: () => {
+        const c = d.security.sessions.counters;
+        return [[{ reason: 'expired' }, c.expired], [{ reason: 'revoked' }, c.revoked], [{ reason: 'evicted' }, c.evicted], [{ reason: 'logged_out' }, c.loggedOut]];
+      },
+    },
+    fieldlink_identity_events_total: { help: 'Identity changes read from the store\'s change log (revocations applied)', read: () => one(d.revocations?.stats.events ?? 0) },
+    fieldlink_identity_log_errors_total: { help: 'Failed reads of the identity change log (revocations wait until it answers)', read: () => one(d.revocations?.stats.pollErrors ?? 0) },
     fieldlink_ingest: {
       help: 'Ingest service counters (queued, written, dropped, rejected, batches, retries)',
       read: () => {

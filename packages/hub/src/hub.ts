@@ -14,6 +14,7 @@ import { openIdentities, openStore, startRetention, type ClosableIdentityStore, 
 import type { HubConfig } from './config/options.js';
 import { createLogger, type Logger } from './log.js';
 import { anonymousRole, createSecurity, isLoopback, type Security } from './auth/index.js';
+import { startRevocationWatch, type RevocationWatch } from './auth/revocation.js';
 import { startRegistry, type Registry } from './services/registry.js';
 import { startCommands } from './services/commands.js';
 import { startServices } from './services/index.js';
@@ -40,6 +41,8 @@ export interface Hub {
   readonly store: Store | undefined;
   readonly registry: Registry;
   readonly security: Security;
+  /** Follows the store's identity change log; undefined without a store. */
+  readonly revocations: RevocationWatch | undefined;
   readonly log: Logger;
   /** Re-read the TLS files (SIGHUP). */
   reloadTls(): void;
@@ -67,11 +70,20 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
   const warnings = !isLoopback(cfg.host) && anon ? [`listening on ${cfg.host} with anonymous ${anon} access: anyone who reaches these ports can act as ${anon}`] : [];
   for (const w of warnings) log.warn(w);
   const security = createSecurity(cfg, ids, anon, log);
+  // Before any door opens: connections authenticate against the log's current position.
+  let revocations: RevocationWatch | undefined;
+  try {
+    revocations = ids ? await startRevocationWatch(ids, security.live, security.sessions, log, { pollMs: cfg.revocationPollMs }) : undefined;
+  } catch (err) {
+    await closeStorage();
+    throw err;
+  }
 
   let bus: Bus;
   try {
     bus = await createBus(cfg.bus ? { kind: 'external', url: cfg.bus } : { kind: 'embedded' });
   } catch (err) {
+    await revocations?.stop();
     await closeStorage();
     throw err;
   }
@@ -104,7 +116,7 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
     store: store ? { kind: store.kind, ingest: services.ingestStats?.() } : null,
     security: { anonymous: anon, tls: Boolean(tlsMaterial) },
   });
-  const metrics = hubMetrics({ browser, device, broker, registry, security, ingestStats: services.ingestStats });
+  const metrics = hubMetrics({ browser, device, broker, registry, security, ingestStats: services.ingestStats, revocations });
   const handler = createHttpHandler({ health, api: services.api, metrics, security, secureCookies: Boolean(tlsMaterial), dashboardDir: cfg.dashboardDir, log });
   const server = createHttpServer(
     handler,
@@ -137,7 +149,7 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
     }
   } catch (err) {
     for (const l of listeners) l.close();
-    await Promise.allSettled([services.stop(), registry.stop(), commands.stop(), bus.close()]);
+    await Promise.allSettled([services.stop(), registry.stop(), commands.stop(), bus.close(), revocations?.stop()]);
     await closeStorage();
     throw err;
   }
@@ -161,6 +173,7 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
       await registry.stop();
       await services.stop();
       await bus.close();
+      await revocations?.stop();
       await closeStorage();
       server.closeAllConnections();
       log.info('hub stopped');
@@ -171,5 +184,5 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
     tlsMaterial.reload({ https: server as unknown as tls.Server, ...(mqttTls ? { mqtts: mqttTls } : {}) });
     log.info('TLS certificates reloaded');
   };
-  return { httpPort, mqttPort, mqttsPort, url, bus, store, registry, security, log, reloadTls, stop };
+  return { httpPort, mqttPort, mqttsPort, url, bus, store, registry, security, revocations, log, reloadTls, stop };
 }

@@ -51,6 +51,10 @@ export class RawClient {
     });
     return new RawClient(ws);
   }
+  /** Record the frames of a socket opened elsewhere (e.g. with headers such as a cookie); call right after 'open'. */
+  static wrap(ws: WebSocket): RawClient {
+    return new RawClient(ws);
+  }
   sendRaw(data: string | Buffer, binary = false): void {
     this.ws.send(data, { binary });
   }

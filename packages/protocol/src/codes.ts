@@ -87,7 +87,9 @@ export const CloseCodes = {
   UNSUPPORTED_DATA: { code: 1003, reconnect: false, doc: 'Binary frame on a text-only door.' },
   INVALID_PAYLOAD: { code: 1007, reconnect: false, doc: 'A text frame that is not UTF-8 (closed by the WebSocket layer as RFC 6455 requires).' },
   TOO_BIG: { code: 1009, reconnect: false, doc: 'A frame over the WebSocket layer\'s hard size limit.' },
+  TRY_AGAIN_LATER: { code: 1013, reconnect: true, doc: 'The hub cannot keep this connection now (its registry of live connections is full). Reconnect with backoff.' },
   AUTH_TIMEOUT: { code: 4001, reconnect: false, doc: 'No successful `auth` within the deadline.' },
+  REVOKED: { code: 4003, reconnect: false, doc: 'The credentials this connection was opened with no longer hold: token revoked or expired, user removed or password changed, device secret rotated or device removed, or the login session past its maximum age. Authenticate again with current credentials.' },
   SLOW_CONSUMER: { code: 4008, reconnect: true, doc: 'The client did not read fast enough and its outgoing queue passed the hard limit.' },
   REPLACED: { code: 4009, reconnect: false, doc: 'Another connection took over this device id.' },
 } as const;

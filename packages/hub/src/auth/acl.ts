@@ -23,6 +23,13 @@ export interface Identity {
   role: Role;
   /** Tokens: the user they act for, if any. */
   user?: string;
+  /**
+   * What proved it, for revocation (auth/revocation.ts): `token:<id>`,
+   * `secret:<generation>`, `password:<generation>` (auth/secrets.ts) or `cert`.
+   */
+  credential?: string;
+  /** When it stops being valid (token expiry, a session's maximum age), ms since the epoch. */
+  expiresAt?: number;
 }
 
 export interface Rule {

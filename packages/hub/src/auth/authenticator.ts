@@ -15,7 +15,7 @@ import type { CodeName } from '@fieldlink/protocol';
 import type { Identity, Role } from './acl.js';
 import type { IdentityStore } from './identities.js';
 import { AuthGuard, GUARD_DEFAULTS, type GuardOptions, type Slot } from './guard.js';
-import { fastHash, generateSecret, hashPassword, parseToken, verifySecret } from './secrets.js';
+import { fastHash, generateSecret, generation, hashPassword, parseToken, verifySecret } from './secrets.js';
 
 export interface Credentials {
   device?: string;
@@ -93,8 +93,9 @@ export class Authenticator {
       if (!(await this.verify(t.secret, rec.hash))) return bad();
       if (rec.revokedAt !== null) return bad('token revoked');
       if (rec.expiresAt !== null && rec.expiresAt <= this.now()) return bad('token expired');
-      if (rec.role === 'device') return rec.subject ? { ok: true, identity: { kind: 'device', id: rec.subject, role: 'device' } } : bad();
-      return { ok: true, identity: { kind: 'token', id: rec.id, role: rec.role, ...(rec.subject ? { user: rec.subject } : {}) } };
+      const proof = { credential: `token:${rec.id}`, ...(rec.expiresAt !== null ? { expiresAt: rec.expiresAt } : {}) };
+      if (rec.role === 'device') return rec.subject ? { ok: true, identity: { kind: 'device', id: rec.subject, role: 'device', ...proof } } : bad();
+      return { ok: true, identity: { kind: 'token', id: rec.id, role: rec.role, ...(rec.subject ? { user: rec.subject } : {}), ...proof } };
     }
     if (c.login !== undefined) {
       const dev = await this.checkDevice(c.login.name, c.login.secret);
@@ -110,7 +111,7 @@ export class Authenticator {
   private async checkDevice(id: string, secret: string): Promise<AuthResult> {
     const rec = this.ids ? await this.ids.getDevice(id) : undefined;
     const ok = await this.verify(secret, rec?.secretHash ?? DUMMY_SHA256);
-    return ok && rec ? { ok: true, identity: { kind: 'device', id: rec.id, role: 'device' } } : { ok: false, code: 'BAD_CREDENTIALS', message: 'bad credentials' };
+    return ok && rec ? { ok: true, identity: { kind: 'device', id: rec.id, role: 'device', credential: `secret:${generation(rec.secretHash)}` } } : { ok: false, code: 'BAD_CREDENTIALS', message: 'bad credentials' };
   }
 
   /** Passwords cost a scrypt: a slot first (claimed kind, before the lookup, so a refusal says nothing about the name). */
@@ -118,6 +119,6 @@ export class Authenticator {
     if (!slot()) return { ok: false, code: 'RATE_LIMITED', message: 'too many password checks in progress: retry in 1 s' };
     const rec = this.ids ? await this.ids.getUser(name) : undefined;
     const ok = await this.verify(password, rec?.passwordHash ?? (await DUMMY_SCRYPT));
-    return ok && rec ? { ok: true, identity: { kind: 'user', id: rec.name, role: rec.role, user: rec.name } } : { ok: false, code: 'BAD_CREDENTIALS', message: 'bad credentials' };
+    return ok && rec ? { ok: true, identity: { kind: 'user', id: rec.name, role: rec.role, user: rec.name, credential: `password:${generation(rec.passwordHash, rec.role)}` } } : { ok: false, code: 'BAD_CREDENTIALS', message: 'bad credentials' };
   }
 }

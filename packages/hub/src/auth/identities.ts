@@ -31,6 +31,21 @@ export interface TokenRecord {
   revokedAt: number | null;
 }
 
+/**
+ * One change that may end access, from the store's numbered log (written by
+ * triggers in the same transaction as the change, storage/*-migrations.ts).
+ * `seq` only grows, and in commit order, so a reader that remembers the last
+ * seq it handled misses nothing. Reasons: device `rotated` | `removed`; user
+ * `password` | `role` | `removed`; token `revoked` | `changed` | `removed`.
+ */
+export interface IdentityEvent {
+  seq: number;
+  kind: 'device' | 'user' | 'token';
+  id: string;
+  reason: string;
+  at: number;
+}
+
 export interface IdentityStore {
   getDevice(id: string): Promise<DeviceCredential | undefined>;
   putDevice(rec: DeviceCredential): Promise<void>;
@@ -44,6 +59,12 @@ export interface IdentityStore {
   putToken(rec: TokenRecord): Promise<void>;
   listTokens(): Promise<TokenRecord[]>;
   revokeToken(id: string, at: number): Promise<boolean>;
+  /** Events with seq > `after`, oldest first, at most `limit`. */
+  eventsAfter(after: number, limit: number): Promise<IdentityEvent[]>;
+  /** The newest event's seq; 0 when there is none. */
+  lastEventSeq(): Promise<number>;
+  /** Drop events older than `before` (ms since the epoch); returns how many. */
+  pruneEvents(before: number): Promise<number>;
   /** Any identity at all? (decides whether anonymous access is still the loopback default) */
   hasAny(): Promise<boolean>;
 }

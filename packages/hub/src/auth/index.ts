@@ -15,6 +15,7 @@ import type { IdentityStore } from './identities.js';
 import { FailureLog } from './failure-log.js';
 import { ConnectionLimits, TokenBucket } from './limits.js';
 import { Sessions } from './sessions.js';
+import { LiveConnections } from './live.js';
 
 export type { Identity, Role, Action } from './acl.js';
 
@@ -24,6 +25,8 @@ export interface Security {
   readonly authFailures: FailureLog;
   readonly acl: Acl;
   readonly sessions: Sessions;
+  /** Authenticated connections of every door by identity, so revocation can close them (auth/live.ts). */
+  readonly live: LiveConnections;
   readonly connections: ConnectionLimits;
   readonly authTimeoutMs: number;
   readonly denied: Record<string, number>;
@@ -89,7 +92,8 @@ export function createSecurity(cfg: HubConfig, ids: IdentityStore | undefined, a
     authenticator: new Authenticator(ids, anon, guard),
     authFailures: new FailureLog(log),
     acl,
-    sessions: new Sessions(),
+    sessions: new Sessions({ maxAgeMs: cfg.sessionMaxAgeMs }),
+    live: new LiveConnections(cfg.maxConnections),
     connections: new ConnectionLimits(cfg.maxConnections, cfg.maxConnectionsPerIp),
     authTimeoutMs: cfg.authTimeoutMs,
     denied,

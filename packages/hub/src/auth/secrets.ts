@@ -43,6 +43,16 @@ export async function verifySecret(secret: string, stored: string): Promise<bool
   return false;
 }
 
+/**
+ * A short fingerprint of a stored credential (its hash, and for users the role):
+ * an identity remembers the generation it was proven against, so a rotated
+ * secret or changed password is told from the current one without keeping
+ * either (auth/revocation.ts).
+ */
+export function generation(...stored: string[]): string {
+  return createHash('sha256').update(stored.join('\u0000')).digest('base64url').slice(0, 16);
+}
+
 /** API tokens read `flt_<id>_<secret>`: the id finds the record, the secret proves it. */
 export function makeToken(id: string): { token: string; hash: string } {
   const secret = generateSecret();

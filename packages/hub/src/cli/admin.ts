@@ -2,7 +2,10 @@
  * Identity administration: `fieldlink device add|list|remove|rotate <id>`,
  * `fieldlink user add|passwd|remove|list <name>`, `fieldlink token create|list|revoke`.
  * Works on the store the hub uses (same --store / --data-dir / --config). Secrets
- * and tokens are printed once, on stdout; only their hashes are kept.
+ * and tokens are printed once, on stdout; only their hashes are kept. A change
+ * that ends access (rotate, passwd, remove, revoke) is logged by the store in the
+ * same transaction; running hubs read that log and close what it ends within
+ * about a second (auth/revocation.ts), so this process needs no way to reach them.
  */
 import { isDeviceId } from '@fieldlink/protocol';
 import { adminOptions, type AdminConfig } from '../config/options.js';
@@ -46,7 +49,7 @@ export const deviceCmds: Record<string, Cmd> = {
     if (!old) throw new ConfigError(`no device "${id}"`);
     const secret = generateSecret();
     await ids.putDevice({ ...old, secretHash: fastHash(secret) });
-    return { device: id, secret, note: 'the old secret no longer works for new connections' };
+    return { device: id, secret, note: 'the old secret no longer works; connections made with it are closed within seconds' };
   },
   async remove(ids, arg) {
     const id = deviceId(arg);
@@ -72,7 +75,7 @@ export const userCmds: Record<string, Cmd> = {
     if (!u) throw new ConfigError(`no user "${name}"`);
     const password = await readPassword(cfg.passwordStdin, `new password for ${name}: `);
     await ids.putUser({ ...u, passwordHash: await hashPassword(password) });
-    return { user: name, note: 'sessions of this user end when the hub restarts' };
+    return { user: name, note: 'sessions and connections made with the old password are closed within seconds' };
   },
   async remove(ids, arg) {
     const name = need(arg, 'user name');

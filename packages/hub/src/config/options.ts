@@ -55,6 +55,8 @@ export const hubOptions = o({
   authIpDecayMs: int(6000, 'The per-address bucket of --auth-ip-failures forgets one failure per this interval (6000: 10 a minute).', { min: 10, max: 3600000, group: 'Security', advanced: true }),
   authChecksInFlight: int(4, 'Password (scrypt) checks running at once, in total; further password attempts are answered RATE_LIMITED without hashing.', { min: 1, max: 1024, group: 'Security', advanced: true }),
   authChecksPerIp: int(2, 'Password (scrypt) checks running at once for one address.', { min: 1, max: 1024, group: 'Security', advanced: true }),
+  sessionMaxAgeMs: int(86400000, 'Absolute lifetime of a dashboard login session (and of WebSockets opened with its cookie), however active; sessions also end after 12 h idle.', { min: 1000, max: 31536000000, group: 'Security' }),
+  revocationPollMs: int(1000, 'How often the hub reads the store\'s identity change log: a revoked token, removed or re-passworded user, or rotated or removed device loses its connections and sessions within about this long, across processes and hubs.', { min: 50, max: 60000, group: 'Security', advanced: true }),
   origins: { kind: 'list', default: [], doc: 'Origins allowed to open WebSockets from a browser (e.g. https://dash.example.com). Empty: same origin only. `*`: any.', group: 'Security' } as OptionDef<'list'>,
   tlsCert: str('', 'PEM certificate (chain) for HTTPS/WSS and MQTTS. With --tls-key, the HTTP port serves TLS only.', { group: 'TLS' }),
   tlsKey: str('', 'PEM private key for --tls-cert.', { group: 'TLS' }),

@@ -29,7 +29,10 @@ export async function handleSession(req: IncomingMessage, res: ServerResponse, s
     return sendJson(res, 200, { identity: { kind: who.kind, id: who.id, role: who.role } });
   }
   if (req.method === 'DELETE') {
+    // Logging out also closes the WebSockets this very session opened (they hold its identity object).
+    const who = sec.sessions.fromRequest(req);
     sec.sessions.destroy(req);
+    if (who) sec.live.closeWhere(`user:${who.id}`, (e) => e.identity === who, 'logged_out');
     res.setHeader('set-cookie', sec.sessions.clearCookie(secure));
     return sendJson(res, 200, { ok: true });
   }
@@ -46,11 +49,13 @@ export async function handleSession(req: IncomingMessage, res: ServerResponse, s
     return sendError(res, 'BAD_JSON', 'body must be a JSON object of at most 4 KiB');
   }
   if (typeof body?.user !== 'string' || typeof body.password !== 'string') return sendError(res, 'MISSING_FIELD', '"user" and "password" are required strings');
+  const mark = sec.live.mark();
   const r = await sec.authenticator.authenticate({ user: body.user, password: body.password }, req.socket.remoteAddress ?? '?');
   if (!r.ok) {
     sec.authFailures.record('http', req.socket.remoteAddress ?? '?', r.code);
     return sendError(res, r.code, r.message);
   }
   res.setHeader('set-cookie', sec.sessions.cookie(sec.sessions.create(r.identity), secure));
+  sec.live.settle(r.identity, mark); // a password change that raced this login ends the new session too
   sendJson(res, 200, { identity: { kind: r.identity.kind, id: r.identity.id, role: r.identity.role } });
 }

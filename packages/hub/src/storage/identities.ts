@@ -1,12 +1,13 @@
 /**
- * Identities (auth/identities.ts) in the store's database, schema version 3.
+ * Identities (auth/identities.ts) in the store's database, schema version 3,
+ * and their change log (identity_events: SQLite v4, PostgreSQL v5).
  * Both backends share this module's shape; each opens its own small connection,
  * because identity reads happen at connect time on the main thread while
  * telemetry writes may run elsewhere (a worker, a pool busy with batches).
  */
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import type { DeviceCredential, IdentityStore, TokenRecord, UserRecord } from '../auth/identities.js';
+import type { DeviceCredential, IdentityEvent, IdentityStore, TokenRecord, UserRecord } from '../auth/identities.js';
 import { migrateSqlite } from './sqlite-migrations.js';
 
 type Row = Record<string, unknown>;
@@ -17,6 +18,7 @@ const token = (r: Row): TokenRecord => ({
   id: String(r.id), hash: String(r.hash), name: String(r.name), role: r.role as TokenRecord['role'], subject: r.subject === null ? null : String(r.subject),
   createdAt: Number(r.created_at), expiresAt: num(r.expires_at), revokedAt: num(r.revoked_at),
 });
+const event = (r: Row): IdentityEvent => ({ seq: Number(r.seq), kind: r.kind as IdentityEvent['kind'], id: String(r.id), reason: String(r.reason), at: Number(r.at) });
 
 /** The SQL both dialects share; `$n` placeholders are rewritten to `?` for SQLite. */
 const SQL = {
@@ -33,6 +35,9 @@ const SQL = {
   listTokens: 'SELECT * FROM identity_tokens ORDER BY created_at, id',
   // Placeholders stay in order: SQLite gets them rewritten to plain `?`.
   revokeToken: 'UPDATE identity_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL',
+  eventsAfter: 'SELECT * FROM identity_events WHERE seq > $1 ORDER BY seq LIMIT $2',
+  lastEventSeq: 'SELECT coalesce(max(seq), 0) AS n FROM identity_events',
+  pruneEvents: 'DELETE FROM identity_events WHERE at < $1',
   hasAny: 'SELECT (SELECT count(*) FROM identity_devices) + (SELECT count(*) FROM identity_users) + (SELECT count(*) FROM identity_tokens) AS n',
 } as const;
 
@@ -57,6 +62,9 @@ function identityStore(x: Exec): IdentityStore {
     putToken: async (t) => void (await x.run(SQL.putToken, [t.id, t.hash, t.name, t.role, t.subject, t.createdAt, t.expiresAt, t.revokedAt])),
     listTokens: async () => (await x.rows(SQL.listTokens, [])).map(token),
     revokeToken: async (id, at) => (await x.run(SQL.revokeToken, [at, id])) > 0,
+    eventsAfter: async (after, limit) => (await x.rows(SQL.eventsAfter, [after, limit])).map(event),
+    lastEventSeq: async () => Number((await one(SQL.lastEventSeq, []))?.n ?? 0),
+    pruneEvents: async (before) => x.run(SQL.pruneEvents, [before]),
     hasAny: async () => Number((await one(SQL.hasAny, []))?.n ?? 0) > 0,
   };
 }
@@ -79,6 +87,7 @@ export function sqliteIdentities(path: string): ClosableIdentityStore {
 
 export function postgresIdentities(url: string, schema?: string): ClosableIdentityStore {
   const pool = new pg.Pool({ connectionString: url, max: 2, ...(schema ? { options: `-c search_path=${schema}` } : {}) });
+  pool.on('error', () => undefined); // an idle client losing its connection must not crash the hub; the next query reports it
   const x: Exec = {
     rows: async (sql, args) => (await pool.query(sql, args)).rows as Row[],
     run: async (sql, args) => (await pool.query(sql, args)).rowCount ?? 0,

@@ -12,6 +12,9 @@ export interface PgMigration {
   sql: string;
 }
 
+/** Advisory lock key held by writers of identity events until they commit ("FLEV"). */
+const EVENTS_LOCK = 0x464c4556;
+
 export const pgMigrations: readonly PgMigration[] = [
   {
     version: 1,
@@ -118,6 +121,64 @@ export const pgMigrations: readonly PgMigration[] = [
       SELECT ensure_points_partitions(array_agg(DISTINCT ts / 86400000)) FROM points_v3;
       INSERT INTO points SELECT series_id, ts, value FROM points_v3 ORDER BY series_id, ts;
       DROP TABLE points_v3;
+    `,
+  },
+  {
+    version: 5,
+    name: 'identity events: a numbered log of changes that end access',
+    // As SQLite's v4: written by triggers in the changing transaction, polled by
+    // seq by every hub (auth/revocation.ts). Writers of events take one advisory
+    // lock until they commit, so seq order is commit order: a poller that has
+    // read seq n never later sees a smaller one commit (identity changes are
+    // rare; serialising them costs nothing).
+    sql: `
+      CREATE TABLE identity_events (
+        seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, kind text NOT NULL, id text NOT NULL, reason text NOT NULL, at bigint NOT NULL
+      );
+      CREATE INDEX identity_events_at ON identity_events (at);
+      CREATE FUNCTION identity_now_ms() RETURNS bigint LANGUAGE sql VOLATILE
+        AS $f$ SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint $f$;
+      CREATE FUNCTION identity_event(p_kind text, p_id text, p_reason text) RETURNS void LANGUAGE plpgsql AS $f$
+      BEGIN
+        PERFORM pg_advisory_xact_lock(${EVENTS_LOCK});
+        INSERT INTO identity_events (kind, id, reason, at) VALUES (p_kind, p_id, p_reason, identity_now_ms());
+      END $f$;
+      CREATE FUNCTION identity_devices_changed() RETURNS trigger LANGUAGE plpgsql AS $f$
+      BEGIN
+        IF TG_OP = 'DELETE' THEN
+          PERFORM identity_event('device', OLD.id, 'removed');
+          UPDATE identity_tokens SET revoked_at = identity_now_ms() WHERE role = 'device' AND subject = OLD.id AND revoked_at IS NULL;
+        ELSIF NEW.secret_hash IS DISTINCT FROM OLD.secret_hash THEN
+          PERFORM identity_event('device', OLD.id, 'rotated');
+        END IF;
+        RETURN NULL;
+      END $f$;
+      CREATE FUNCTION identity_users_changed() RETURNS trigger LANGUAGE plpgsql AS $f$
+      BEGIN
+        IF TG_OP = 'DELETE' THEN
+          PERFORM identity_event('user', OLD.name, 'removed');
+          UPDATE identity_tokens SET revoked_at = identity_now_ms() WHERE role <> 'device' AND subject = OLD.name AND revoked_at IS NULL;
+        ELSIF NEW.password_hash IS DISTINCT FROM OLD.password_hash THEN
+          PERFORM identity_event('user', OLD.name, 'password');
+        ELSIF NEW.role IS DISTINCT FROM OLD.role THEN
+          PERFORM identity_event('user', OLD.name, 'role');
+        END IF;
+        RETURN NULL;
+      END $f$;
+      CREATE FUNCTION identity_tokens_changed() RETURNS trigger LANGUAGE plpgsql AS $f$
+      BEGIN
+        IF TG_OP = 'DELETE' THEN
+          PERFORM identity_event('token', OLD.id, 'removed');
+        ELSIF OLD.revoked_at IS NULL AND NEW.revoked_at IS NOT NULL THEN
+          PERFORM identity_event('token', OLD.id, 'revoked');
+        ELSIF (NEW.revoked_at, NEW.expires_at, NEW.hash, NEW.role, NEW.subject) IS DISTINCT FROM (OLD.revoked_at, OLD.expires_at, OLD.hash, OLD.role, OLD.subject) THEN
+          PERFORM identity_event('token', OLD.id, 'changed');
+        END IF;
+        RETURN NULL;
+      END $f$;
+      CREATE TRIGGER identity_devices_events AFTER UPDATE OR DELETE ON identity_devices FOR EACH ROW EXECUTE FUNCTION identity_devices_changed();
+      CREATE TRIGGER identity_users_events AFTER UPDATE OR DELETE ON identity_users FOR EACH ROW EXECUTE FUNCTION identity_users_changed();
+      CREATE TRIGGER identity_tokens_events AFTER UPDATE OR DELETE ON identity_tokens FOR EACH ROW EXECUTE FUNCTION identity_tokens_changed();
     `,
   },
 ];

@@ -12,6 +12,9 @@ export interface SqliteMigration {
   sql: string;
 }
 
+/** Milliseconds since the epoch, in SQL (julianday of the Unix epoch is 2440587.5). */
+const NOW_MS = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
+
 export const sqliteMigrations: readonly SqliteMigration[] = [
   {
     version: 1,
@@ -74,6 +77,43 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
         id TEXT PRIMARY KEY, hash TEXT NOT NULL, name TEXT NOT NULL, role TEXT NOT NULL, subject TEXT,
         created_at INTEGER NOT NULL, expires_at INTEGER, revoked_at INTEGER
       );
+    `,
+  },
+  {
+    version: 4,
+    name: 'identity events: a numbered log of changes that end access',
+    // Written by triggers, so every change is logged in its own transaction
+    // whoever makes it (the admin CLI, a test, a hand-written UPDATE). Hubs poll
+    // it by seq (auth/revocation.ts); AUTOINCREMENT never reuses a seq, even
+    // after old events are pruned. Removing a device or user also revokes the
+    // tokens that act for it (and that logs those tokens' events).
+    sql: `
+      CREATE TABLE identity_events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, id TEXT NOT NULL, reason TEXT NOT NULL, at INTEGER NOT NULL
+      );
+      CREATE INDEX identity_events_at ON identity_events (at);
+      CREATE TRIGGER identity_devices_rotated AFTER UPDATE OF secret_hash ON identity_devices
+        WHEN OLD.secret_hash IS NOT NEW.secret_hash
+        BEGIN INSERT INTO identity_events (kind, id, reason, at) VALUES ('device', OLD.id, 'rotated', ${NOW_MS}); END;
+      CREATE TRIGGER identity_devices_removed AFTER DELETE ON identity_devices BEGIN
+        INSERT INTO identity_events (kind, id, reason, at) VALUES ('device', OLD.id, 'removed', ${NOW_MS});
+        UPDATE identity_tokens SET revoked_at = ${NOW_MS} WHERE role = 'device' AND subject = OLD.id AND revoked_at IS NULL;
+      END;
+      CREATE TRIGGER identity_users_changed AFTER UPDATE ON identity_users
+        WHEN OLD.password_hash IS NOT NEW.password_hash OR OLD.role IS NOT NEW.role
+        BEGIN INSERT INTO identity_events (kind, id, reason, at)
+          VALUES ('user', OLD.name, CASE WHEN OLD.password_hash IS NOT NEW.password_hash THEN 'password' ELSE 'role' END, ${NOW_MS}); END;
+      CREATE TRIGGER identity_users_removed AFTER DELETE ON identity_users BEGIN
+        INSERT INTO identity_events (kind, id, reason, at) VALUES ('user', OLD.name, 'removed', ${NOW_MS});
+        UPDATE identity_tokens SET revoked_at = ${NOW_MS} WHERE role <> 'device' AND subject = OLD.name AND revoked_at IS NULL;
+      END;
+      CREATE TRIGGER identity_tokens_changed AFTER UPDATE ON identity_tokens
+        WHEN OLD.revoked_at IS NOT NEW.revoked_at OR OLD.expires_at IS NOT NEW.expires_at OR OLD.hash IS NOT NEW.hash
+          OR OLD.role IS NOT NEW.role OR OLD.subject IS NOT NEW.subject
+        BEGIN INSERT INTO identity_events (kind, id, reason, at)
+          VALUES ('token', OLD.id, CASE WHEN OLD.revoked_at IS NULL AND NEW.revoked_at IS NOT NULL THEN 'revoked' ELSE 'changed' END, ${NOW_MS}); END;
+      CREATE TRIGGER identity_tokens_removed AFTER DELETE ON identity_tokens
+        BEGIN INSERT INTO identity_events (kind, id, reason, at) VALUES ('token', OLD.id, 'removed', ${NOW_MS}); END;
     `,
   },
 ];

@@ -39,18 +39,38 @@ export function identityOf(client: Client): Identity | undefined {
   return identities.get(client)?.who;
 }
 
+/**
+ * File an authenticated client in the live registry (auth/live.ts), so a
+ * revocation of its credentials disconnects it; it leaves the registry when
+ * its stream closes. False: the registry is full, or the client is already gone.
+ */
+function registerLive(client: Client, who: Identity, sec: Security, mark?: number): boolean {
+  const conn = (client as unknown as { conn?: { destroyed?: boolean; once(ev: 'close', fn: () => void): void } }).conn;
+  if (!conn || conn.destroyed) return false;
+  const handle = sec.live.register('mqtt', who, () => client.close(), mark);
+  if (!handle) return false;
+  conn.once('close', () => handle.unregister());
+  return true;
+}
+
 export function installMqttSecurity(broker: Aedes, sec: Security, log: Logger, tlsClientAuth: string): void {
+  // CONNACK 3: server unavailable [MQTT-3.2.2-5]; the registry of live connections is full.
+  const unavailable = () => Object.assign(new Error('hub busy'), { returnCode: 3 }) as AuthenticateError;
   broker.authenticate = (client, username, password, done) => {
     const remote = remoteOf(client);
     const cn = certCommonName(client, tlsClientAuth);
     if (cn) {
-      identities.set(client, { who: { kind: 'device', id: cn, role: 'device' }, bucket: sec.publishBucket() });
+      const who: Identity = { kind: 'device', id: cn, role: 'device', credential: 'cert' };
+      if (!registerLive(client, who, sec)) return done(unavailable(), false);
+      identities.set(client, { who, bucket: sec.publishBucket() });
       return done(null, true);
     }
     const secret = password ? password.toString('utf8') : undefined;
     const creds: Credentials = username === 'token' && secret ? { token: secret } : username && secret !== undefined ? { login: { name: username, secret } } : {};
+    const mark = sec.live.mark();
     sec.authenticator.authenticate(creds, remote).then((r) => {
       if (r.ok) {
+        if (!registerLive(client, r.identity, sec, mark)) return done(unavailable(), false);
         identities.set(client, { who: r.identity, bucket: sec.publishBucket() });
         return done(null, true);
       }

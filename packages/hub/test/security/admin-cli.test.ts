@@ -5,27 +5,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
-import { RawClient, startTestHub, wsUrl } from '../helpers.js';
-
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-
-function cli(args: string[], stdin?: string): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', MAIN, ...args]);
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    p.stdin.end(stdin ?? '');
-    p.on('exit', (code) => resolve({ code, out, err }));
-  });
-}
+import { RawClient, startTestHub, until, wsUrl } from '../helpers.js';
+import { cli } from './fixture.js';
 
 function connack(url: string, username: string, password: string): Promise<number> {
   return new Promise((resolve) => {
@@ -65,7 +50,11 @@ test('identities made with the CLI are what the hub accepts', async () => {
   assert.equal(await connack(url, 'lamp-1', secret), 4, 'the old secret stopped working');
   assert.equal(await connack(url, 'lamp-1', rotated.secret), 0);
   assert.equal((await cli(['token', 'revoke', tok.id, ...d])).code, 0);
-  assert.equal((await b.request('auth', { token: tok.token })).error?.name, 'BAD_CREDENTIALS');
+  await until(() => b.closed !== undefined, 10_000, 'the socket opened with the revoked token closes');
+  assert.equal(b.closed!.code, 4003);
+  const b2 = await RawClient.open(wsUrl(hub, '/ws'));
+  assert.equal((await b2.request('auth', { token: tok.token })).error?.name, 'BAD_CREDENTIALS');
+  b2.close();
   assert.equal((await cli(['device', 'remove', 'lamp-1', ...d])).code, 0);
   assert.equal(await connack(url, 'lamp-1', rotated.secret), 4);
   b.close();

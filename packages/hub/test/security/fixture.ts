@@ -1,7 +1,9 @@
 /** A hub that requires authentication, with one identity of each kind, for the attack tests. */
+import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { HubConfig } from '../../src/config/options.js';
 import type { Hub } from '../../src/hub.js';
 import { openIdentities } from '../../src/storage/index.js';
@@ -10,6 +12,8 @@ import { startTestHub } from '../helpers.js';
 
 export interface Secured {
   hub: Hub;
+  /** The store URL (`sqlite:<file>`), for the admin CLI in another process. */
+  store: string;
   secret: Record<'d1' | 'd2', string>;
   tokens: Record<'viewer' | 'operator' | 'device' | 'revoked' | 'expired', string>;
   passwords: Record<'vera' | 'otto', string>;
@@ -44,6 +48,7 @@ export async function securedHub(over: Partial<HubConfig> = {}): Promise<Secured
   };
   return {
     hub,
+    store,
     secret,
     tokens,
     passwords,
@@ -62,4 +67,19 @@ export async function securedHub(over: Partial<HubConfig> = {}): Promise<Secured
       await hub.stop();
     },
   };
+}
+
+const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+
+/** Run `fieldlink <args>` in a process of its own (as an administrator would), with `stdin` as its input. */
+export function cli(args: string[], stdin?: string): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', MAIN, ...args]);
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    p.stdin.end(stdin ?? '');
+    p.on('exit', (code) => resolve({ code, out, err }));
+  });
 }

@@ -69,7 +69,9 @@ export function createBrowserDoor(ctx: BrowserContext, opts: BrowserDoorOptions)
 
   const onConnection = (ws: WebSocket, raw: Duplex, req: IncomingMessage) => {
     const s = new BrowserSession(ws, raw, req.socket.remoteAddress ?? '?', opts, countFail);
-    s.identity = ctx.security.sessions.fromRequest(req) ?? ctx.security.authenticator.anonymous();
+    const session = ctx.security.sessions.fromRequest(req);
+    if (session) s.become(session, ctx.security.live);
+    else s.identity = ctx.security.authenticator.anonymous();
     s.bucket = ctx.security.publishBucket();
     sessions.add(s);
     // A connection that cannot act anonymously must authenticate before the deadline.
@@ -100,6 +102,7 @@ export function createBrowserDoor(ctx: BrowserContext, opts: BrowserDoorOptions)
     });
     ws.on('close', () => {
       clearTimeout(deadline);
+      s.become(undefined, ctx.security.live);
       sessions.delete(s);
       retired.sent += s.sent;
       retired.dropped += s.dropped;

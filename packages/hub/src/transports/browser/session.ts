@@ -17,6 +17,7 @@ import type { BusMessage } from '../../bus/types.js';
 import type { FanoutTarget } from './fanout.js';
 import type { Identity } from '../../auth/acl.js';
 import type { TokenBucket } from '../../auth/limits.js';
+import type { LiveConnections, LiveHandle } from '../../auth/live.js';
 
 export interface SessionLimits {
   softLimitBytes: number;
@@ -30,6 +31,7 @@ export class BrowserSession implements FanoutTarget {
   /** Who this connection is; undefined until it authenticates (when anonymous access is off). */
   identity: Identity | undefined;
   bucket: TokenBucket | undefined;
+  private live: LiveHandle | undefined;
   dropped = 0;
   sent = 0;
   private lastMsg: BusMessage | undefined;
@@ -51,6 +53,21 @@ export class BrowserSession implements FanoutTarget {
     /** Shared by the door's sessions: counts error replies by code for /metrics. */
     private readonly countFail: (code: CodeName) => void,
   ) {}
+
+  /**
+   * Act as `who` from now on (undefined: nobody, when the socket closes). The
+   * connection is filed in the live registry, so a revocation of those
+   * credentials closes it with 4003; `mark` is the registry's mark taken before
+   * the credentials were checked (auth/live.ts).
+   */
+  become(who: Identity | undefined, live: LiveConnections, mark?: number): void {
+    this.live?.unregister();
+    this.live = undefined;
+    this.identity = who;
+    if (!who || this.closed || this.ws.readyState !== 1) return; // closed while its credentials were checked
+    this.live = live.register('ws', who, () => this.close(CloseCodes.REVOKED.code, 'credentials revoked or expired'), mark);
+    if (!this.live) this.close(CloseCodes.TRY_AGAIN_LATER.code, 'hub busy');
+  }
 
   get maxSubscriptions(): number {
     return this.limits.maxSubscriptions;

@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import type { Bus, Subscription } from '../../bus/types.js';
 import type { Identity, Security } from '../../auth/index.js';
 import type { TokenBucket } from '../../auth/limits.js';
+import type { LiveHandle } from '../../auth/live.js';
 
 export interface DeviceDoorOptions {
   maxFrameBytes: number;
@@ -31,6 +32,8 @@ interface Conn {
   identity?: Identity;
   bucket: TokenBucket | undefined;
   cmdSub?: Subscription;
+  /** Its entry in the live registry: a revocation of its credentials closes it (4003). */
+  live?: LiveHandle;
   /** Command ids forwarded to the device → method, so `res` frames find their topic. */
   open: Map<string, string>;
   replaced: boolean;
@@ -59,6 +62,7 @@ export function createDeviceDoor(bus: Bus, log: Logger, opts: DeviceDoorOptions,
     const device = f.device;
     // A secret or a device token must prove this very device id; without either, anonymous access decides.
     const creds = f.token !== undefined ? { token: f.token } : f.secret !== undefined ? { device, secret: f.secret } : {};
+    const mark = security.live.mark();
     const r = await security.authenticator.authenticate(creds, c.remote);
     if (!r.ok) {
       security.authFailures.record('ws/device', c.remote, r.code, { device });
@@ -68,7 +72,10 @@ export function createDeviceDoor(bus: Bus, log: Logger, opts: DeviceDoorOptions,
     if (r.identity.kind !== 'device' && r.identity.kind !== 'anonymous') return fail(c, f.id, 'FORBIDDEN', 'the device door takes device credentials');
     if (!security.allow(r.identity, 'publish', deviceTopic.status(device), 'ws/device')) return fail(c, f.id, 'FORBIDDEN', `not allowed to act as "${device}"`);
     if (c.device) return fail(c, f.id, 'WRONG_TYPE', `already authenticated as "${c.device}"`); // a second auth raced this one
+    if (c.ws.readyState !== 1) return; // closed while the credentials were checked
     c.identity = r.identity;
+    c.live = security.live.register('ws_device', r.identity, () => c.ws.close(CloseCodes.REVOKED.code, 'credentials revoked or expired'), mark);
+    if (!c.live) return c.ws.close(CloseCodes.TRY_AGAIN_LATER.code, 'hub busy');
     const prev = byDevice.get(device);
     if (prev) {
       prev.replaced = true;
@@ -158,6 +165,7 @@ export function createDeviceDoor(bus: Bus, log: Logger, opts: DeviceDoorOptions,
     });
     ws.on('close', () => {
       clearTimeout(deadline);
+      c.live?.unregister();
       const device = c.device;
       void c.cmdSub?.unsubscribe();
       if (!device) return;

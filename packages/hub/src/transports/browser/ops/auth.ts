@@ -11,12 +11,13 @@ import type { BrowserSession } from '../session.js';
 export async function auth(ctx: BrowserContext, s: BrowserSession, req: AuthRequest): Promise<void> {
   const creds = req.token !== undefined ? { token: req.token } : req.user !== undefined && req.password !== undefined ? { user: req.user, password: req.password } : undefined;
   if (creds) {
+    const mark = ctx.security.live.mark();
     const r = await ctx.security.authenticator.authenticate(creds, s.remote);
     if (!r.ok) {
       ctx.security.authFailures.record('ws', s.remote, r.code);
       return s.fail(req.id, r.code, r.message);
     }
-    s.identity = r.identity;
+    s.become(r.identity, ctx.security.live, mark);
   } else if (req.user !== undefined || req.password !== undefined) {
     return s.fail(req.id, 'MISSING_FIELD', '"user" and "password" go together');
   }
