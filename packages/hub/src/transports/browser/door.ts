@@ -16,6 +16,7 @@ import { pub } from './ops/pub.js';
 import { devices, history } from './ops/query.js';
 import { call } from './ops/call.js';
 import { auth } from './ops/auth.js';
+import { closeReasonMustBeUtf8 } from '../ws-close.js';
 
 export interface BrowserDoorOptions extends SessionLimits {
   maxFrameBytes: number;
@@ -68,6 +69,7 @@ export function createBrowserDoor(ctx: BrowserContext, opts: BrowserDoorOptions)
   };
 
   const onConnection = (ws: WebSocket, raw: Duplex, req: IncomingMessage) => {
+    closeReasonMustBeUtf8(ws);
     const s = new BrowserSession(ws, raw, req.socket.remoteAddress ?? '?', opts, countFail);
     s.identity = ctx.security.sessions.fromRequest(req) ?? ctx.security.authenticator.anonymous();
     s.bucket = ctx.security.publishBucket();

@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import type { Bus, Subscription } from '../../bus/types.js';
 import type { Identity, Security } from '../../auth/index.js';
 import type { TokenBucket } from '../../auth/limits.js';
+import { closeReasonMustBeUtf8 } from '../ws-close.js';
 
 export interface DeviceDoorOptions {
   maxFrameBytes: number;
@@ -139,6 +140,7 @@ export function createDeviceDoor(bus: Bus, log: Logger, opts: DeviceDoorOptions,
   };
 
   const onConnection = (ws: WebSocket, remote: string) => {
+    closeReasonMustBeUtf8(ws);
     const c: Conn = { ws, remote, bucket: security.publishBucket(), open: new Map(), replaced: false };
     const deadline = setTimeout(() => !c.device && ws.close(CloseCodes.AUTH_TIMEOUT.code, 'authentication timeout'), security.authTimeoutMs);
     ws.on('message', (data: RawData, isBinary: boolean) => {
