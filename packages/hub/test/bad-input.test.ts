@@ -90,7 +90,7 @@ test('/ws: text that is not UTF-8 → NOT_UTF8, then close 1007 as RFC 6455 requ
 
 // RFC 6455 §7.4.1 / §8.1: a close reason that is not UTF-8 fails the connection with 1007, on every WebSocket door.
 for (const path of ['/ws', '/ws/device', '/mqtt']) {
-  const headers = path === '/mqtt' ? { 'sec-websocket-protocol': 'mqtt' } : {};
+  const headers: Record<string, string> = path === '/mqtt' ? { 'sec-websocket-protocol': 'mqtt' } : {};
   const invalid: [string, Buffer][] = [
     ['a lone 0xff', Buffer.from([0xff])],
     ['a truncated sequence', Buffer.from([0x62, 0x79, 0x65, 0xe2, 0x82])],
