@@ -51,22 +51,26 @@ export class Authenticator {
     /** Per address and name. */
     readonly backoff = new AuthBackoff(),
     private readonly now = () => Date.now(),
+    /** Role of credential-less connections that came through a proxy (auth/peer.ts): never the loopback default. */
+    readonly proxiedAnonymousRole: Role | null = anonymousRole,
   ) {
     this.perIp = new AuthBackoff(backoff.freeFailures * 10, backoff.baseMs, backoff.maxMs);
   }
 
-  anonymous(): Identity | undefined {
-    return this.anonymousRole ? { kind: 'anonymous', id: 'anonymous', role: this.anonymousRole } : undefined;
+  anonymous(proxied = false): Identity | undefined {
+    const role = proxied ? this.proxiedAnonymousRole : this.anonymousRole;
+    return role ? { kind: 'anonymous', id: 'anonymous', role } : undefined;
   }
 
-  async authenticate(c: Credentials, ip: string): Promise<AuthResult> {
+  /** `ip`: the client address (auth/peer.ts); `proxied`: it came through a proxy, which decides the anonymous role. */
+  async authenticate(c: Credentials, ip: string, proxied = false): Promise<AuthResult> {
     const key = `${ip}|${nameOf(c)}`;
     const wait = Math.max(this.backoff.waitMs(key, this.now()), this.perIp.waitMs(ip, this.now()));
     if (wait > 0) {
       this.counters.rateLimited++;
       return { ok: false, code: 'RATE_LIMITED', message: `too many failed attempts from this address: retry in ${Math.ceil(wait / 1000)} s` };
     }
-    const r = await this.check(c);
+    const r = await this.check(c, proxied);
     if (r.ok) {
       this.counters.ok++;
       this.backoff.success(key);
@@ -78,7 +82,7 @@ export class Authenticator {
     return r;
   }
 
-  private async check(c: Credentials): Promise<AuthResult> {
+  private async check(c: Credentials, proxied = false): Promise<AuthResult> {
     const bad = (message = 'bad credentials'): AuthResult => ({ ok: false, code: 'BAD_CREDENTIALS', message });
     if (c.token !== undefined) {
       const t = parseToken(c.token);
@@ -104,7 +108,7 @@ export class Authenticator {
       if (!rec) return (await verifySecret(c.password, await DUMMY), bad());
       return (await verifySecret(c.password, rec.passwordHash)) ? { ok: true, identity: { kind: 'user', id: rec.name, role: rec.role, user: rec.name } } : bad();
     }
-    const anon = this.anonymous();
+    const anon = this.anonymous(proxied);
     if (anon) return { ok: true, identity: anon };
     return { ok: false, code: 'UNAUTHENTICATED', message: 'credentials required' };
   }

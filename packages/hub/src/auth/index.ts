@@ -14,8 +14,11 @@ import { Authenticator } from './authenticator.js';
 import type { IdentityStore } from './identities.js';
 import { AuthBackoff, ConnectionLimits, TokenBucket } from './limits.js';
 import { Sessions } from './sessions.js';
+import { createPeerResolver, type Peer } from './peer.js';
+import { createHostCheck } from '../http/hosts.js';
 
 export type { Identity, Role, Action } from './acl.js';
+export type { Peer } from './peer.js';
 
 export interface Security {
   readonly authenticator: Authenticator;
@@ -30,6 +33,12 @@ export interface Security {
   publishBucket(): TokenBucket | undefined;
   /** Browsers only: an upgrade whose Origin is not allowed is refused. */
   originAllowed(req: IncomingMessage): boolean;
+  /** DNS-rebinding protection: is the request's Host a name the hub is known by (http/hosts.ts)? */
+  hostAllowed(req: IncomingMessage): boolean;
+  /** The client behind a request: its address (through trusted proxies) and whether it was proxied (auth/peer.ts). */
+  peer(req: IncomingMessage): Peer;
+  /** The anonymous identity for a request's client, if anonymous access is allowed for it. */
+  anonymousFor(req: IncomingMessage): Identity | undefined;
   rateLimited: number;
   /** Error replies per door and code (every limit and refusal has one): `fieldlink_errors_total`. */
   readonly errors: Record<string, number>;
@@ -47,6 +56,16 @@ function loadRules(path: string) {
   } catch (e) {
     throw new ConfigError(`--acl-file ${path}: ${(e as Error).message}`);
   }
+}
+
+/**
+ * Role of credential-less clients that came through a reverse proxy. A proxy on
+ * the hub's machine makes every client look like 127.0.0.1, so the loopback
+ * default (`auto` → admin) never applies to them: on a loopback --host they get
+ * the anonymous role only with --allow-anonymous, as on an exposed --host.
+ */
+export function proxiedAnonymousRole(cfg: HubConfig, anon: Role | null): Role | null {
+  return isLoopback(cfg.host) && !cfg.allowAnonymous ? null : anon;
 }
 
 /** The anonymous role the configuration yields, or a one-line reason it is refused. */
@@ -73,8 +92,11 @@ export function createSecurity(cfg: HubConfig, ids: IdentityStore | undefined, a
     counts[key] = (counts[key] ?? 0) + 1;
   };
   const origins = new Set(cfg.origins);
+  const peer = createPeerResolver(cfg.trustedProxies, cfg.forwardedHeader);
+  const hostOk = createHostCheck(cfg.host, cfg.allowedHosts);
+  const authenticator = new Authenticator(ids, anon, backoff, undefined, proxiedAnonymousRole(cfg, anon));
   const sec: Security = {
-    authenticator: new Authenticator(ids, anon, backoff),
+    authenticator,
     acl,
     sessions: new Sessions(),
     connections: new ConnectionLimits(cfg.maxConnections, cfg.maxConnectionsPerIp),
@@ -90,6 +112,9 @@ export function createSecurity(cfg: HubConfig, ids: IdentityStore | undefined, a
       return false;
     },
     publishBucket: () => (cfg.publishRate > 0 ? new TokenBucket(cfg.publishRate, cfg.publishRate * 5) : undefined),
+    peer,
+    anonymousFor: (req) => authenticator.anonymous(peer(req).proxied),
+    hostAllowed: (req) => hostOk(req.headers.host),
     originAllowed(req) {
       const origin = req.headers.origin;
       if (origin === undefined || origins.has('*')) return true; // non-browser clients send no Origin

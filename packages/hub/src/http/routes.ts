@@ -19,6 +19,7 @@ import { sendError, sendJson } from './json.js';
 import { createStaticHandler } from './static.js';
 import { handleSession } from './session.js';
 import { parseQuery } from './query.js';
+import { hostRejected } from './hosts.js';
 
 export interface HttpDeps {
   health(): unknown;
@@ -44,10 +45,11 @@ Run <code>npm run build</code> in the repository, or use the WebSocket API at <c
 export async function identify(req: IncomingMessage, sec: Security): Promise<Identity | { code: 'BAD_CREDENTIALS' | 'RATE_LIMITED' | 'UNAUTHENTICATED'; message: string }> {
   const auth = req.headers.authorization;
   if (auth?.startsWith('Bearer ')) {
-    const r = await sec.authenticator.authenticate({ token: auth.slice(7).trim() }, req.socket.remoteAddress ?? '?');
+    const peer = sec.peer(req);
+    const r = await sec.authenticator.authenticate({ token: auth.slice(7).trim() }, peer.address, peer.proxied);
     return r.ok ? r.identity : { code: r.code as 'BAD_CREDENTIALS', message: r.message };
   }
-  return sec.sessions.fromRequest(req) ?? sec.authenticator.anonymous() ?? { code: 'UNAUTHENTICATED', message: 'log in, or send Authorization: Bearer <token>' };
+  return sec.sessions.fromRequest(req) ?? sec.anonymousFor(req) ?? { code: 'UNAUTHENTICATED', message: 'log in, or send Authorization: Bearer <token>' };
 }
 
 export function createHttpHandler(deps: HttpDeps) {
@@ -58,7 +60,13 @@ export function createHttpHandler(deps: HttpDeps) {
     const url = new URL(req.url ?? '/', 'http://x');
     const path = url.pathname;
     const handle = async () => {
+      // /healthz answers any Host: load balancers and orchestrators probe it by names
+      // the hub does not know, and it carries nothing a rebinding page could use.
       if (path === '/healthz') return sendJson(res, 200, deps.health());
+      if (!deps.security.hostAllowed(req)) {
+        deps.security.countError('http', 'HOST_REJECTED');
+        return sendJson(res, 421, { error: hostRejected(req) });
+      }
       if (path === '/api/v1/session') {
         // Credentials travel in the JSON body only: a query string is never read, so it is refused.
         const q = parseQuery(url.searchParams, []);

@@ -24,7 +24,7 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
 
 export async function handleSession(req: IncomingMessage, res: ServerResponse, sec: Security, secure: boolean, log: Logger): Promise<void> {
   if (req.method === 'GET') {
-    const who = sec.sessions.fromRequest(req) ?? sec.authenticator.anonymous();
+    const who = sec.sessions.fromRequest(req) ?? sec.anonymousFor(req);
     if (!who) return sendError(res, 'UNAUTHENTICATED');
     return sendJson(res, 200, { identity: { kind: who.kind, id: who.id, role: who.role } });
   }
@@ -46,11 +46,13 @@ export async function handleSession(req: IncomingMessage, res: ServerResponse, s
     return sendError(res, 'BAD_JSON', 'body must be a JSON object of at most 4 KiB');
   }
   if (typeof body?.user !== 'string' || typeof body.password !== 'string') return sendError(res, 'MISSING_FIELD', '"user" and "password" are required strings');
-  const r = await sec.authenticator.authenticate({ user: body.user, password: body.password }, req.socket.remoteAddress ?? '?');
+  const peer = sec.peer(req);
+  const r = await sec.authenticator.authenticate({ user: body.user, password: body.password }, peer.address, peer.proxied);
   if (!r.ok) {
-    log.warn({ door: 'http', remote: req.socket.remoteAddress, code: r.code }, 'login failed');
+    log.warn({ door: 'http', remote: peer.address, code: r.code }, 'login failed');
     return sendError(res, r.code, r.message);
   }
-  res.setHeader('set-cookie', sec.sessions.cookie(sec.sessions.create(r.identity), secure));
+  // Behind a TLS-terminating trusted proxy the hub speaks plain HTTP, yet the browser uses HTTPS: the cookie is Secure.
+  res.setHeader('set-cookie', sec.sessions.cookie(sec.sessions.create(r.identity), secure || peer.https));
   sendJson(res, 200, { identity: { kind: r.identity.kind, id: r.identity.id, role: r.identity.role } });
 }

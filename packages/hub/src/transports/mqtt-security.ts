@@ -12,6 +12,7 @@
  * SUBSCRIBE: refused filters get SUBACK 0x80 [MQTT-3.9.3-2]; the others proceed.
  */
 import type { TLSSocket } from 'node:tls';
+import type { IncomingMessage } from 'node:http';
 import type { Aedes, AuthenticateError, Client, PublishPacket } from 'aedes';
 import type { Logger } from '../log.js';
 import type { Identity, Security } from '../auth/index.js';
@@ -22,9 +23,10 @@ const identities = new WeakMap<Client, { who: Identity; bucket: TokenBucket | un
 const DROP = Symbol('fieldlink.drop');
 
 
-function remoteOf(client: Client): string {
-  const c = client as unknown as { req?: { socket?: { remoteAddress?: string } }; conn?: { remoteAddress?: string } };
-  return c.req?.socket?.remoteAddress ?? c.conn?.remoteAddress ?? '?';
+/** The client's address and whether it came through a proxy: /mqtt has the upgrade request (auth/peer.ts), TCP and TLS their socket. */
+function peerOf(client: Client, sec: Security): { address: string; proxied: boolean } {
+  const c = client as unknown as { req?: IncomingMessage; conn?: { remoteAddress?: string } };
+  return c.req?.socket ? sec.peer(c.req) : { address: c.conn?.remoteAddress ?? '?', proxied: false };
 }
 
 function certCommonName(client: Client, mode: string): string | undefined {
@@ -41,7 +43,7 @@ export function identityOf(client: Client): Identity | undefined {
 
 export function installMqttSecurity(broker: Aedes, sec: Security, log: Logger, tlsClientAuth: string): void {
   broker.authenticate = (client, username, password, done) => {
-    const remote = remoteOf(client);
+    const { address: remote, proxied } = peerOf(client, sec);
     const cn = certCommonName(client, tlsClientAuth);
     if (cn) {
       identities.set(client, { who: { kind: 'device', id: cn, role: 'device' }, bucket: sec.publishBucket() });
@@ -49,7 +51,7 @@ export function installMqttSecurity(broker: Aedes, sec: Security, log: Logger, t
     }
     const secret = password ? password.toString('utf8') : undefined;
     const creds: Credentials = username === 'token' && secret ? { token: secret } : username && secret !== undefined ? { login: { name: username, secret } } : {};
-    sec.authenticator.authenticate(creds, remote).then((r) => {
+    sec.authenticator.authenticate(creds, remote, proxied).then((r) => {
       if (r.ok) {
         identities.set(client, { who: r.identity, bucket: sec.publishBucket() });
         return done(null, true);

@@ -70,8 +70,8 @@ export function createBrowserDoor(ctx: BrowserContext, opts: BrowserDoorOptions)
 
   const onConnection = (ws: WebSocket, raw: Duplex, req: IncomingMessage) => {
     closeReasonMustBeUtf8(ws);
-    const s = new BrowserSession(ws, raw, req.socket.remoteAddress ?? '?', opts, countFail);
-    s.identity = ctx.security.sessions.fromRequest(req) ?? ctx.security.authenticator.anonymous();
+    const s = new BrowserSession(ws, raw, ctx.security.peer(req).address, opts, countFail);
+    s.identity = ctx.security.sessions.fromRequest(req) ?? ctx.security.anonymousFor(req);
     s.bucket = ctx.security.publishBucket();
     sessions.add(s);
     // A connection that cannot act anonymously must authenticate before the deadline.

@@ -28,6 +28,8 @@ export interface DeviceDoor {
 interface Conn {
   ws: WebSocket;
   remote: string;
+  /** Came through a proxy: decides the anonymous role (auth/peer.ts). */
+  proxied: boolean;
   device?: string;
   identity?: Identity;
   bucket: TokenBucket | undefined;
@@ -60,7 +62,7 @@ export function createDeviceDoor(bus: Bus, log: Logger, opts: DeviceDoorOptions,
     const device = f.device;
     // A secret or a device token must prove this very device id; without either, anonymous access decides.
     const creds = f.token !== undefined ? { token: f.token } : f.secret !== undefined ? { device, secret: f.secret } : {};
-    const r = await security.authenticator.authenticate(creds, c.remote);
+    const r = await security.authenticator.authenticate(creds, c.remote, c.proxied);
     if (!r.ok) {
       log.warn({ door: 'ws/device', device, remote: c.remote, code: r.code }, 'authentication failed');
       return fail(c, f.id, r.code, r.message);
@@ -139,9 +141,10 @@ export function createDeviceDoor(bus: Bus, log: Logger, opts: DeviceDoorOptions,
     }
   };
 
-  const onConnection = (ws: WebSocket, remote: string) => {
+  const onConnection = (ws: WebSocket, req: IncomingMessage) => {
     closeReasonMustBeUtf8(ws);
-    const c: Conn = { ws, remote, bucket: security.publishBucket(), open: new Map(), replaced: false };
+    const { address: remote, proxied } = security.peer(req);
+    const c: Conn = { ws, remote, proxied, bucket: security.publishBucket(), open: new Map(), replaced: false };
     const deadline = setTimeout(() => !c.device && ws.close(CloseCodes.AUTH_TIMEOUT.code, 'authentication timeout'), security.authTimeoutMs);
     ws.on('message', (data: RawData, isBinary: boolean) => {
       const buf = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
@@ -174,7 +177,7 @@ export function createDeviceDoor(bus: Bus, log: Logger, opts: DeviceDoorOptions,
       return byDevice.size;
     },
     handleUpgrade(req, socket, head) {
-      wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, req.socket.remoteAddress ?? '?'));
+      wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, req));
     },
     async close(code, reason) {
       for (const ws of wss.clients) ws.close(code, reason);
