@@ -120,7 +120,8 @@ export function createSecurity(cfg: HubConfig, ids: IdentityStore | undefined, a
       if (origin === undefined || origins.has('*')) return true; // non-browser clients send no Origin
       if (origins.has(origin)) return true;
       try {
-        return new URL(origin).host === req.headers.host;
+        // Host was checked against the names the hub is known by (hostAllowed); same-origin means the same name and port.
+        return new URL(origin).host === req.headers.host?.toLowerCase();
       } catch {
         return false;
       }
