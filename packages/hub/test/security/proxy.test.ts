@@ -37,7 +37,7 @@ const login = (password: string, headers: Record<string, string> = {}, localAddr
   rawHttp(s.hub.httpPort, '/api/v1/session', { method: 'POST', headers: { ...json, ...headers }, body: JSON.stringify({ user: 'otto', password }), ...(localAddress ? { localAddress } : {}) });
 
 /** WebSocket `auth` attempts on one connection until RATE_LIMITED (or `n` tries); the reply names. */
-async function wsGuesses(path: string, headers: Record<string, string>, frame: (i: number) => object, n = 8, localAddress?: string): Promise<string[]> {
+async function wsGuesses(path: string, headers: Record<string, string>, frame: (i: number) => Record<string, unknown>, n = 8, localAddress?: string): Promise<string[]> {
   const c = await RawClient.open(wsUrl(s.hub, path), undefined, { headers, ...(localAddress ? { localAddress } : {}) });
   const out: string[] = [];
   for (let i = 0; i < n; i++) {
@@ -64,7 +64,7 @@ test('anonymous default: a request carrying forwarding headers is never loopback
       const port = hub.httpPort;
       const direct = await rawHttp(port, '/api/v1/session');
       assert.match(direct.body, /"role":"admin"/, 'a local client without headers: the out-of-the-box admin');
-      const forwarding = [{ 'x-forwarded-for': '203.0.113.9' }, { 'x-forwarded-for': '127.0.0.1' }, { forwarded: 'for=203.0.113.9' }, { 'x-real-ip': '203.0.113.9' }, { 'x-forwarded-host': 'hub.example.com' }, { 'x-forwarded-proto': 'https' }];
+      const forwarding: Record<string, string>[] = [{ 'x-forwarded-for': '203.0.113.9' }, { 'x-forwarded-for': '127.0.0.1' }, { forwarded: 'for=203.0.113.9' }, { 'x-real-ip': '203.0.113.9' }, { 'x-forwarded-host': 'hub.example.com' }, { 'x-forwarded-proto': 'https' }];
       for (const h of forwarding) {
         const what = `${JSON.stringify(over)} ${JSON.stringify(h)}`;
         const r = await rawHttp(port, '/api/v1/session', { headers: h });
