@@ -13,7 +13,7 @@ import { createBus, isEmbedded, type Bus } from './bus/index.js';
 import { openIdentities, openStore, startRetention, type ClosableIdentityStore, type Store } from './storage/index.js';
 import type { HubConfig } from './config/options.js';
 import { createLogger, type Logger } from './log.js';
-import { anonymousRole, createSecurity, isLoopback, type Security } from './auth/index.js';
+import { anonymousRole, createSecurity, isLoopback, proxiedAnonymousRole, type Security } from './auth/index.js';
 import { startRegistry, type Registry } from './services/registry.js';
 import { startCommands } from './services/commands.js';
 import { startServices } from './services/index.js';
@@ -66,6 +66,9 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
   }
   const warnings = !isLoopback(cfg.host) && anon ? [`listening on ${cfg.host} with anonymous ${anon} access: anyone who reaches these ports can act as ${anon}`] : [];
   for (const w of warnings) log.warn(w);
+  if (cfg.trustedProxies.length && !proxiedAnonymousRole(cfg, anon) && !(await ids?.hasAny())) {
+    log.warn('--trusted-proxies is set but no identities exist: clients through the proxy get no anonymous access and cannot log in yet (fieldlink user add, token create, device add)');
+  }
   const security = createSecurity(cfg, ids, anon, log);
 
   let bus: Bus;

@@ -15,7 +15,9 @@ import type { IdentityStore } from './identities.js';
 import { AuthBackoff, ConnectionLimits, TokenBucket } from './limits.js';
 import { Sessions } from './sessions.js';
 import { createPeerResolver, type Peer } from './peer.js';
-import { createHostCheck } from '../http/hosts.js';
+import { createHostCheck, hostName } from '../http/hosts.js';
+
+const MAX_HOST_WARNINGS = 100;
 
 export type { Identity, Role, Action } from './acl.js';
 export type { Peer } from './peer.js';
@@ -94,6 +96,7 @@ export function createSecurity(cfg: HubConfig, ids: IdentityStore | undefined, a
   const origins = new Set(cfg.origins);
   const peer = createPeerResolver(cfg.trustedProxies, cfg.forwardedHeader);
   const hostOk = createHostCheck(cfg.host, cfg.allowedHosts);
+  const warnedHosts = new Set<string>();
   const authenticator = new Authenticator(ids, anon, backoff, undefined, proxiedAnonymousRole(cfg, anon));
   const sec: Security = {
     authenticator,
@@ -114,7 +117,16 @@ export function createSecurity(cfg: HubConfig, ids: IdentityStore | undefined, a
     publishBucket: () => (cfg.publishRate > 0 ? new TokenBucket(cfg.publishRate, cfg.publishRate * 5) : undefined),
     peer,
     anonymousFor: (req) => authenticator.anonymous(peer(req).proxied),
-    hostAllowed: (req) => hostOk(req.headers.host),
+    hostAllowed(req) {
+      if (hostOk(req.headers.host)) return true;
+      // Logged once per name (at most MAX_HOST_WARNINGS names, then only counted): tells the operator what to set.
+      const name = hostName(req.headers.host ?? '').slice(0, 100);
+      if (warnedHosts.size < MAX_HOST_WARNINGS && !warnedHosts.has(name)) {
+        warnedHosts.add(name);
+        log.warn({ host: name }, 'request for a Host this hub is not known by refused (DNS-rebinding protection): if the hub is reached by this name, add it with --allowed-hosts');
+      }
+      return false;
+    },
     originAllowed(req) {
       const origin = req.headers.origin;
       if (origin === undefined || origins.has('*')) return true; // non-browser clients send no Origin

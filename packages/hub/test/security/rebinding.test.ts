@@ -9,7 +9,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Hub } from '../../src/hub.js';
 import { networkInterfaces } from 'node:os';
-import { RawClient, startTestHub, wsUrl } from '../helpers.js';
+import { pino } from 'pino';
+import { startHub } from '../../src/hub.js';
+import { RawClient, startTestHub, testConfig, wsUrl } from '../helpers.js';
 import { rawHttp } from '../raw-http.js';
 import { maskedFrame, rawUpgrade } from '../raw-ws.js';
 import { legitTraffic, securedHub, type Secured } from './fixture.js';
@@ -125,6 +127,25 @@ test('a hub on 0.0.0.0 (a Raspberry Pi on a LAN) answers to every address of its
       u.socket.destroy();
     }
     for (const host of foreign(port)) assert.equal((await rawHttp(port, '/api/v1/session', { headers: { host } })).error, 'HOST_REJECTED', host);
+  } finally {
+    await hub.stop();
+  }
+  await legit.flowing();
+});
+
+test('refusals tell the operator once per name what to set; many names do not flood the log', async () => {
+  const lines: { msg?: string; host?: string }[] = [];
+  const log = pino({ level: 'warn' }, { write: (l: string) => void lines.push(JSON.parse(l) as { msg?: string; host?: string }) });
+  const hub = await startHub(testConfig({ trustedProxies: ['127.0.0.1'] }), log);
+  try {
+    const port = hub.httpPort;
+    for (let i = 0; i < 3; i++) for (const host of ['pi.home.arpa', 'evil.example']) assert.equal((await rawHttp(port, '/', { headers: { host } })).status, 421);
+    for (let i = 0; i < 300; i++) await rawHttp(port, '/', { headers: { host: `n${i}.evil.example` } });
+    const warned = lines.filter((l) => /--allowed-hosts/.test(l.msg ?? ''));
+    assert.deepEqual(warned.slice(0, 2).map((l) => l.host), ['pi.home.arpa', 'evil.example']);
+    assert.equal(warned.length, 100, 'at most 100 names are logged; the rest are only counted');
+    assert.equal(hub.security.errors['http:HOST_REJECTED'], 306);
+    assert.ok(lines.some((l) => /--trusted-proxies is set but no identities exist/.test(l.msg ?? '')), 'a proxy setup without identities is flagged at start');
   } finally {
     await hub.stop();
   }
