@@ -48,12 +48,19 @@ export function rawUpgrade(port: number, path: string, headers: Record<string, s
           return resolve(out);
         }
       }
+      // A refusal is complete at its Content-Length (a proxy in between may keep the connection open).
+      const length = Number(out.headers['content-length']);
+      if (out.status !== 0 && out.status !== 101 && Number.isFinite(length) && buf.length >= length) {
+        socket.off('data', onData);
+        socket.destroy();
+        resolve({ ...out, body: buf.subarray(0, length).toString('utf8') });
+      }
     };
     socket.on('data', onData);
     socket.once('error', reject);
     socket.once('close', () => {
       if (out.status === 0) return reject(new Error('closed before an answer'));
-      if (out.status !== 101) resolve({ ...out, body: buf.toString('utf8') });
+      if (out.status !== 101) resolve({ ...out, body: buf.toString('utf8') }); // no-op if already resolved
     });
   });
 }

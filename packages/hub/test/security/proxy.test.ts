@@ -17,6 +17,7 @@ import { RawClient, mqttConnect, startTestHub, until, wsUrl } from '../helpers.j
 import { rawHttp } from '../raw-http.js';
 import { rawUpgrade } from '../raw-ws.js';
 import { startReverseProxy } from '../reverse-proxy.js';
+import { nginxBinary, startNginx } from '../nginx.js';
 import { legitTraffic, securedHub, type Secured } from './fixture.js';
 
 let s: Secured;
@@ -65,6 +66,7 @@ test('anonymous default: a request carrying forwarding headers is never loopback
       const direct = await rawHttp(port, '/api/v1/session');
       assert.match(direct.body, /"role":"admin"/, 'a local client without headers: the out-of-the-box admin');
       const forwarding: Record<string, string>[] = [{ 'x-forwarded-for': '203.0.113.9' }, { 'x-forwarded-for': '127.0.0.1' }, { forwarded: 'for=203.0.113.9' }, { 'x-real-ip': '203.0.113.9' }, { 'x-forwarded-host': 'hub.example.com' }, { 'x-forwarded-proto': 'https' }];
+      const nobodies: RawClient[] = [];
       for (const h of forwarding) {
         const what = `${JSON.stringify(over)} ${JSON.stringify(h)}`;
         const r = await rawHttp(port, '/api/v1/session', { headers: h });
@@ -86,9 +88,10 @@ test('anonymous default: a request carrying forwarding headers is never loopback
           m.once('error', (e: Error & { code?: number }) => (m.end(true), resolve(typeof e.code === 'number' ? e.code : -1)));
         });
         assert.equal(code, 5, what);
-        await until(() => c.closed !== undefined, 5000, 'auth deadline');
-        assert.equal(c.closed!.code, 4001);
+        nobodies.push(c);
       }
+      await until(() => nobodies.every((c) => c.closed !== undefined), 5000, 'auth deadline');
+      assert.deepEqual(nobodies.map((c) => c.closed!.code), nobodies.map(() => 4001));
       // a local client without headers still is admin on every door
       const c = await RawClient.open(`ws://127.0.0.1:${port}/ws`);
       assert.equal(((await c.request('auth')).result as { identity: { role: string } }).identity.role, 'admin');
@@ -218,5 +221,34 @@ test('the documented reverse-proxy setup end to end: viewer, device and login th
   // with X-Forwarded-Proto: https from the trusted proxy (TLS terminated there), the cookie is Secure
   const tlsLogin = await rawHttp(s.hub.httpPort, '/api/v1/session', { method: 'POST', headers: { ...json, 'x-forwarded-for': '198.51.100.70', 'x-forwarded-proto': 'https' }, body: JSON.stringify({ user: 'otto', password: s.passwords.otto }) });
   assert.match(String(tlsLogin.headers['set-cookie']), /; Secure/);
+  await legit.flowing();
+});
+
+const nginx = nginxBinary();
+test('nginx with the location block of docs/deployment.md: viewer, device, login, per-client backoff, no anonymous, Host checked', { skip: nginx ? false : 'no nginx binary (set FIELDLINK_NGINX to run it)' }, async () => {
+  const ng = await startNginx(nginx!, s.hub.httpPort);
+  try {
+    const via = (path: string) => `ws://127.0.0.1:${ng.port}${path}`;
+    const viewer = await RawClient.open(via('/ws'), undefined, { localAddress: '127.0.0.11', headers: { origin: ng.url } });
+    assert.equal((await viewer.request('auth', { token: s.tokens.viewer })).ok, true);
+    assert.equal((await viewer.request('sub', { filter: 'devices/+/telemetry' })).ok, true);
+    const device = await mqttConnect(via('/mqtt'), { username: 'd2', password: s.secret.d2, wsOptions: { localAddress: '127.0.0.12' } });
+    await device.publishAsync('devices/d2/telemetry', JSON.stringify({ lux: 5151 }), { qos: 1 });
+    await viewer.waitFor((f) => f.op === 'msg' && (f.payload as { lux?: number }).lux === 5151);
+    await device.endAsync();
+    assert.equal((await rawHttp(ng.port, '/api/v1/devices')).status, 401, 'nobody through nginx is anonymous');
+    assert.equal((await rawHttp(ng.port, '/api/v1/devices', { headers: { host: 'evil.example' } })).status, 421);
+    assert.equal((await rawUpgrade(ng.port, '/ws', { origin: 'http://evil.example' })).status, 403);
+    const attempts: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      attempts.push((await rawHttp(ng.port, '/api/v1/session', { method: 'POST', headers: { ...json, 'x-forwarded-for': `9.9.9.${i}` }, body: JSON.stringify({ user: 'otto', password: `guess-${i}` }), localAddress: '127.0.0.13' })).status);
+    }
+    assert.ok(attempts.includes(429), attempts.join(','));
+    const ok = await rawHttp(ng.port, '/api/v1/session', { method: 'POST', headers: json, body: JSON.stringify({ user: 'otto', password: s.passwords.otto }), localAddress: '127.0.0.14' });
+    assert.equal(ok.status, 200, 'a neighbour behind nginx logs in');
+    viewer.close();
+  } finally {
+    await ng.stop();
+  }
   await legit.flowing();
 });
