@@ -61,7 +61,7 @@ export const Codes = {
   BAD_CREDENTIALS: def(3001, 401, 'bad credentials', 'The credentials are wrong, revoked or expired.'),
   FORBIDDEN: def(3002, 403, 'forbidden', 'The identity is authenticated but the access rules do not allow this operation on this topic.'),
   ORIGIN_REJECTED: def(3003, 403, 'origin not allowed', 'A WebSocket upgrade came from an Origin that is not on the allow-list.'),
-  HOST_REJECTED: def(3004, 421, 'host not allowed', 'The request\'s `Host` is not a name this hub is known by (DNS-rebinding protection): the hub answers to loopback names, its listen address and `--allowed-hosts`. An operator reaching the hub by another name adds it with `--allowed-hosts`.'),
+  HOST_REJECTED: def(3004, 421, 'host not allowed', 'The request\'s `Host` is not a name this hub is known by (DNS-rebinding protection): the hub answers to loopback names, its own names and addresses, and `--allowed-hosts`. Applies to HTTP requests and to WebSocket upgrades from browsers (with an Origin). An operator reaching the hub by another name adds it with `--allowed-hosts`.'),
 } as const;
 
 export type CodeName = keyof typeof Codes;

@@ -15,7 +15,9 @@
  *  - `--allowed-hosts`: names, `.example.com` (the domain and its subdomains),
  *    addresses and CIDR ranges, or `*` (no check).
  *
- * A request without Host (HTTP/1.0 tools) is not a browser and is served.
+ * A request without Host (HTTP/1.0 tools) is not a browser and is served; so is
+ * a WebSocket upgrade without Origin (http/server.ts): browsers always send one,
+ * so devices and scripts may reach the WebSocket doors by any name.
  */
 import type { IncomingMessage } from 'node:http';
 import { hostname as osHostname, networkInterfaces } from 'node:os';

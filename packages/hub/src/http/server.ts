@@ -32,7 +32,9 @@ export function createHttpServer(
   const server = tls ? https.createServer(tls, handler) : http.createServer(handler);
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
-    if (!sec.hostAllowed(req)) {
+    // Browsers always send Origin with a WebSocket upgrade (RFC 6455 §4.1): one without
+    // is a device or a script, which no rebinding page can be, so it may use any name.
+    if (req.headers.origin !== undefined && !sec.hostAllowed(req)) {
       sec.countError('http', 'HOST_REJECTED');
       return refuse(socket, '421 Misdirected Request', { error: hostRejected(req) });
     }

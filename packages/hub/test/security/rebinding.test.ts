@@ -65,7 +65,7 @@ test('HTTP: every route but /healthz refuses a foreign Host with 421 HOST_REJECT
   await legit.flowing();
 });
 
-test('WebSocket: /ws, /ws/device and /mqtt refuse a foreign Host before upgrading; known names upgrade', async () => {
+test('WebSocket: /ws, /ws/device and /mqtt refuse a browser\'s upgrade with a foreign Host; known names, and clients without Origin, upgrade', async () => {
   const port = s.hub.httpPort;
   for (const path of ['/ws', '/ws/device', '/mqtt', '/no-such-door']) {
     const proto: Record<string, string> = path === '/mqtt' ? { 'sec-websocket-protocol': 'mqtt' } : {};
@@ -75,6 +75,12 @@ test('WebSocket: /ws, /ws/device and /mqtt refuse a foreign Host before upgradin
       assert.equal((JSON.parse(u.body) as { error: { name: string } }).error.name, 'HOST_REJECTED');
     }
     if (path === '/no-such-door') continue;
+    // devices and scripts send no Origin (browsers always do): they may use any name
+    for (const host of foreign(port)) {
+      const u = await rawUpgrade(port, path, { ...proto, host });
+      assert.equal(u.status, 101, `${path} Host ${host} without Origin`);
+      u.socket.destroy();
+    }
     for (const host of known(port)) {
       const u = await rawUpgrade(port, path, { ...proto, host, origin: `http://${host}` });
       assert.equal(u.status, 101, `${path} Host ${host}`);
