@@ -105,7 +105,7 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
     devices: { known: registry.list().length, online: registry.list().filter((d) => d.online).length },
     bus: { kind: bus.kind, browserFilters: fanout.filterCount },
     store: store ? { kind: store.kind, ingest: services.ingestStats?.() } : null,
-    security: { anonymous: anon, tls: Boolean(tlsMaterial) },
+    security: { anonymous: anon, anonymousThroughProxy: proxiedAnonymousRole(cfg, anon), trustedProxies: cfg.trustedProxies.length, tls: Boolean(tlsMaterial) },
   });
   const metrics = hubMetrics({ browser, device, broker, registry, security, ingestStats: services.ingestStats });
   const handler = createHttpHandler({ health, api: services.api, metrics, security, secureCookies: Boolean(tlsMaterial), dashboardDir: cfg.dashboardDir, log });

@@ -63,6 +63,8 @@ test('anonymous default: a request carrying forwarding headers is never loopback
     const hub: Hub = await startTestHub({ ...over, authTimeoutMs: 1000 });
     try {
       const port = hub.httpPort;
+      const health = JSON.parse((await rawHttp(port, '/healthz')).body) as { security: { anonymous: string; anonymousThroughProxy: string | null } };
+      assert.deepEqual([health.security.anonymous, health.security.anonymousThroughProxy], ['admin', null], '/healthz says what proxied clients get');
       const direct = await rawHttp(port, '/api/v1/session');
       assert.match(direct.body, /"role":"admin"/, 'a local client without headers: the out-of-the-box admin');
       const forwarding: Record<string, string>[] = [{ 'x-forwarded-for': '203.0.113.9' }, { 'x-forwarded-for': '127.0.0.1' }, { forwarded: 'for=203.0.113.9' }, { 'x-real-ip': '203.0.113.9' }, { 'x-forwarded-host': 'hub.example.com' }, { 'x-forwarded-proto': 'https' }];
