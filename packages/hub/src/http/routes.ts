@@ -65,7 +65,7 @@ export function createHttpHandler(deps: HttpDeps) {
       if (path === '/healthz') return sendJson(res, 200, deps.health());
       if (!deps.security.hostAllowed(req)) {
         deps.security.countError('http', 'HOST_REJECTED');
-        return sendJson(res, 421, { error: hostRejected(req) });
+        return sendError(res, 'HOST_REJECTED', hostRejected(req).message);
       }
       if (path === '/api/v1/session') {
         // Credentials travel in the JSON body only: a query string is never read, so it is refused.
