@@ -13,7 +13,7 @@ import { createBus, isEmbedded, type Bus } from './bus/index.js';
 import { openIdentities, openStore, startRetention, type ClosableIdentityStore, type Store } from './storage/index.js';
 import type { HubConfig } from './config/options.js';
 import { createLogger, type Logger } from './log.js';
-import { anonymousRole, createSecurity, isLoopback, type Security } from './auth/index.js';
+import { anonymousRole, createSecurity, isLoopback, proxiedAnonymousRole, type Security } from './auth/index.js';
 import { startRevocationWatch, type RevocationWatch } from './auth/revocation.js';
 import { startRegistry, type Registry } from './services/registry.js';
 import { startCommands } from './services/commands.js';
@@ -69,6 +69,9 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
   }
   const warnings = !isLoopback(cfg.host) && anon ? [`listening on ${cfg.host} with anonymous ${anon} access: anyone who reaches these ports can act as ${anon}`] : [];
   for (const w of warnings) log.warn(w);
+  if (cfg.trustedProxies.length && !proxiedAnonymousRole(cfg, anon) && !(await ids?.hasAny())) {
+    log.warn('--trusted-proxies is set but no identities exist: clients through the proxy get no anonymous access and cannot log in yet (fieldlink user add, token create, device add)');
+  }
   const security = createSecurity(cfg, ids, anon, log);
   // Before any door opens: connections authenticate against the log's current position.
   let revocations: RevocationWatch | undefined;
@@ -114,7 +117,7 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
     devices: { known: registry.list().length, online: registry.list().filter((d) => d.online).length },
     bus: { kind: bus.kind, browserFilters: fanout.filterCount },
     store: store ? { kind: store.kind, ingest: services.ingestStats?.() } : null,
-    security: { anonymous: anon, tls: Boolean(tlsMaterial) },
+    security: { anonymous: anon, anonymousThroughProxy: proxiedAnonymousRole(cfg, anon), trustedProxies: cfg.trustedProxies.length, tls: Boolean(tlsMaterial) },
   });
   const metrics = hubMetrics({ browser, device, broker, registry, security, ingestStats: services.ingestStats, revocations });
   const handler = createHttpHandler({ health, api: services.api, metrics, security, secureCookies: Boolean(tlsMaterial), dashboardDir: cfg.dashboardDir, log });

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import type { Hub } from '../src/hub.js';
 import { RawClient, mqttConnect, startTestHub, until, wsUrl } from './helpers.js';
+import { closeFrame, rawUpgrade, serverClose } from './raw-ws.js';
 
 let hub: Hub;
 let bystander: RawClient;
@@ -86,6 +87,35 @@ test('/ws: text that is not UTF-8 → NOT_UTF8, then close 1007 as RFC 6455 requ
   assert.equal(c.closed!.code, 1007);
   await bystanderStillServed();
 });
+
+// RFC 6455 §7.4.1 / §8.1: a close reason that is not UTF-8 fails the connection with 1007, on every WebSocket door.
+for (const path of ['/ws', '/ws/device', '/mqtt']) {
+  const headers: Record<string, string> = path === '/mqtt' ? { 'sec-websocket-protocol': 'mqtt' } : {};
+  const invalid: [string, Buffer][] = [
+    ['a lone 0xff', Buffer.from([0xff])],
+    ['a truncated sequence', Buffer.from([0x62, 0x79, 0x65, 0xe2, 0x82])],
+    ['an encoded surrogate', Buffer.from([0xed, 0xa0, 0x80])],
+    ['an overlong NUL', Buffer.from([0xc0, 0x80])],
+  ];
+  for (const [what, reason] of invalid) {
+    test(`${path}: a close frame whose reason is ${what} → 1007, not an echo`, async () => {
+      const u = await rawUpgrade(hub.httpPort, path, headers);
+      assert.equal(u.status, 101);
+      u.socket.write(closeFrame(1000, reason));
+      await until(() => serverClose(u) !== undefined, 5000, 'close frame from the hub');
+      assert.equal(serverClose(u)!.code, 1007);
+      u.socket.destroy();
+      await bystanderStillServed();
+    });
+  }
+  test(`${path}: a close frame with a UTF-8 reason is answered in kind (1000)`, async () => {
+    const u = await rawUpgrade(hub.httpPort, path, headers);
+    u.socket.write(closeFrame(1000, Buffer.from('bye — ünïcode', 'utf8')));
+    await until(() => serverClose(u) !== undefined, 5000, 'close frame from the hub');
+    assert.equal(serverClose(u)!.code, 1000);
+    u.socket.destroy();
+  });
+}
 
 test('/ws: a request id reused while in flight → DUPLICATE_ID', async () => {
   const c = await RawClient.open(wsUrl(hub, '/ws'));

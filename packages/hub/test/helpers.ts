@@ -1,6 +1,6 @@
 /** Shared test helpers: a hub on port 0, raw WebSocket clients with frame waiting, MQTT.js clients. */
 import assert from 'node:assert/strict';
-import { WebSocket } from 'ws';
+import { WebSocket, type ClientOptions } from 'ws';
 import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
 import { hubOptions, type HubConfig } from '../src/config/options.js';
 import { resolve } from '../src/config/schema.js';
@@ -43,8 +43,8 @@ export class RawClient {
     });
     ws.on('close', (code, reason) => (this.closed = { code, reason: reason.toString() }));
   }
-  static async open(url: string, protocols?: string[]): Promise<RawClient> {
-    const ws = new WebSocket(url, protocols);
+  static async open(url: string, protocols?: string[], options?: ClientOptions): Promise<RawClient> {
+    const ws = new WebSocket(url, protocols, options);
     await new Promise<void>((res, rej) => {
       ws.once('open', () => res());
       ws.once('error', rej);

@@ -42,6 +42,7 @@ export const Codes = {
   UNKNOWN_DEVICE: def(1016, 404, 'unknown device', 'No device with that id has ever been seen by this hub.'),
   NOT_FOUND: def(1017, 404, 'not found', 'No such HTTP route.'),
   BAD_PAYLOAD: def(1018, 400, 'invalid payload', 'A payload is not what the topic requires (telemetry must be a JSON object of readings).'),
+  INVALID_PARAMS: def(1019, 400, 'invalid query parameters', 'An HTTP query string repeats a parameter (`device=a&device=b`) or names one the route does not take (`device[]`, `Device`); `message` names it. Each parameter is given at most once.'),
 
   // 2000–2999: retry later
   INTERNAL: def(2000, 500, 'internal error', 'The hub failed to handle the request; it is logged with the request id. Retry with backoff.'),
@@ -60,6 +61,7 @@ export const Codes = {
   BAD_CREDENTIALS: def(3001, 401, 'bad credentials', 'The credentials are wrong, revoked or expired.'),
   FORBIDDEN: def(3002, 403, 'forbidden', 'The identity is authenticated but the access rules do not allow this operation on this topic.'),
   ORIGIN_REJECTED: def(3003, 403, 'origin not allowed', 'A WebSocket upgrade came from an Origin that is not on the allow-list.'),
+  HOST_REJECTED: def(3004, 421, 'host not allowed', 'The request\'s `Host` is not a name this hub is known by (DNS-rebinding protection): the hub answers to loopback names, its own names and addresses, and `--allowed-hosts`. Applies to HTTP requests and to WebSocket upgrades from browsers (with an Origin). An operator reaching the hub by another name adds it with `--allowed-hosts`.'),
 } as const;
 
 export type CodeName = keyof typeof Codes;
@@ -85,7 +87,7 @@ export const CloseCodes = {
   GOING_AWAY: { code: 1001, reconnect: true, doc: 'The hub is shutting down. Reconnect with backoff.' },
   PROTOCOL_ERROR: { code: 1002, reconnect: false, doc: 'A WebSocket-level protocol violation.' },
   UNSUPPORTED_DATA: { code: 1003, reconnect: false, doc: 'Binary frame on a text-only door.' },
-  INVALID_PAYLOAD: { code: 1007, reconnect: false, doc: 'A text frame that is not UTF-8 (closed by the WebSocket layer as RFC 6455 requires).' },
+  INVALID_PAYLOAD: { code: 1007, reconnect: false, doc: 'A text frame, or the reason of a close frame, that is not UTF-8 (RFC 6455 §8.1).' },
   TOO_BIG: { code: 1009, reconnect: false, doc: 'A frame over the WebSocket layer\'s hard size limit.' },
   TRY_AGAIN_LATER: { code: 1013, reconnect: true, doc: 'The hub cannot keep this connection now (its registry of live connections is full). Reconnect with backoff.' },
   AUTH_TIMEOUT: { code: 4001, reconnect: false, doc: 'No successful `auth` within the deadline.' },

@@ -59,18 +59,22 @@ export class Authenticator {
     readonly anonymousRole: Role | null,
     guard: GuardOptions = GUARD_DEFAULTS,
     private readonly now = () => Date.now(),
+    /** Role of credential-less connections that came through a proxy (auth/peer.ts): never the loopback default. */
+    readonly proxiedAnonymousRole: Role | null = anonymousRole,
   ) {
     this.guard = new AuthGuard(guard, now);
   }
 
-  anonymous(): Identity | undefined {
-    return this.anonymousRole ? { kind: 'anonymous', id: 'anonymous', role: this.anonymousRole } : undefined;
+  anonymous(proxied = false): Identity | undefined {
+    const role = proxied ? this.proxiedAnonymousRole : this.anonymousRole;
+    return role ? { kind: 'anonymous', id: 'anonymous', role } : undefined;
   }
 
-  async authenticate(c: Credentials, ip: string): Promise<AuthResult> {
+  /** `ip`: the client address (auth/peer.ts); `proxied`: it came through a proxy, which decides the anonymous role. */
+  async authenticate(c: Credentials, ip: string, proxied = false): Promise<AuthResult> {
     const name = nameOf(c);
     // No secret, nothing to guess: anonymous access (or its refusal) is not limited here.
-    const r = name === undefined ? await this.check(c, () => true) : await this.guard.run(name, ip, (slot) => this.check(c, slot));
+    const r = name === undefined ? await this.check(c, () => true, proxied) : await this.guard.run(name, ip, (slot) => this.check(c, slot, proxied));
     if (r.ok) this.counters.ok++;
     else if (r.code === 'BAD_CREDENTIALS') this.counters.failed++;
     else if (r.code === 'RATE_LIMITED') this.counters.rateLimited++;
@@ -84,7 +88,7 @@ export class Authenticator {
     return verifySecret(secret, stored);
   }
 
-  private async check(c: Credentials, slot: Slot): Promise<AuthResult> {
+  private async check(c: Credentials, slot: Slot, proxied = false): Promise<AuthResult> {
     const bad = (message = 'bad credentials'): AuthResult => ({ ok: false, code: 'BAD_CREDENTIALS', message });
     if (c.token !== undefined) {
       const t = parseToken(c.token);
@@ -103,7 +107,7 @@ export class Authenticator {
     }
     if (c.device !== undefined && c.secret !== undefined) return this.checkDevice(c.device, c.secret);
     if (c.user !== undefined && c.password !== undefined) return this.checkUser(c.user, c.password, slot);
-    const anon = this.anonymous();
+    const anon = this.anonymous(proxied);
     if (anon) return { ok: true, identity: anon };
     return { ok: false, code: 'UNAUTHENTICATED', message: 'credentials required' };
   }

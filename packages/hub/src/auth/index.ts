@@ -16,8 +16,13 @@ import { FailureLog } from './failure-log.js';
 import { ConnectionLimits, TokenBucket } from './limits.js';
 import { Sessions } from './sessions.js';
 import { LiveConnections } from './live.js';
+import { createPeerResolver, type Peer } from './peer.js';
+import { createHostCheck, hostName } from '../http/hosts.js';
+
+const MAX_HOST_WARNINGS = 100;
 
 export type { Identity, Role, Action } from './acl.js';
+export type { Peer } from './peer.js';
 
 export interface Security {
   readonly authenticator: Authenticator;
@@ -36,6 +41,12 @@ export interface Security {
   publishBucket(): TokenBucket | undefined;
   /** Browsers only: an upgrade whose Origin is not allowed is refused. */
   originAllowed(req: IncomingMessage): boolean;
+  /** DNS-rebinding protection: is the request's Host a name the hub is known by (http/hosts.ts)? */
+  hostAllowed(req: IncomingMessage): boolean;
+  /** The client behind a request: its address (through trusted proxies) and whether it was proxied (auth/peer.ts). */
+  peer(req: IncomingMessage): Peer;
+  /** The anonymous identity for a request's client, if anonymous access is allowed for it. */
+  anonymousFor(req: IncomingMessage): Identity | undefined;
   rateLimited: number;
   /** Error replies per door and code (every limit and refusal has one): `fieldlink_errors_total`. */
   readonly errors: Record<string, number>;
@@ -53,6 +64,16 @@ function loadRules(path: string) {
   } catch (e) {
     throw new ConfigError(`--acl-file ${path}: ${(e as Error).message}`);
   }
+}
+
+/**
+ * Role of credential-less clients that came through a reverse proxy. A proxy on
+ * the hub's machine makes every client look like 127.0.0.1, so the loopback
+ * default (`auto` → admin) never applies to them: on a loopback --host they get
+ * the anonymous role only with --allow-anonymous, as on an exposed --host.
+ */
+export function proxiedAnonymousRole(cfg: HubConfig, anon: Role | null): Role | null {
+  return isLoopback(cfg.host) && !cfg.allowAnonymous ? null : anon;
 }
 
 /** The anonymous role the configuration yields, or a one-line reason it is refused. */
@@ -88,8 +109,12 @@ export function createSecurity(cfg: HubConfig, ids: IdentityStore | undefined, a
     counts[key] = (counts[key] ?? 0) + 1;
   };
   const origins = new Set(cfg.origins);
+  const peer = createPeerResolver(cfg.trustedProxies, cfg.forwardedHeader);
+  const hostOk = createHostCheck(cfg.host, cfg.allowedHosts);
+  const warnedHosts = new Set<string>();
+  const authenticator = new Authenticator(ids, anon, guard, undefined, proxiedAnonymousRole(cfg, anon));
   const sec: Security = {
-    authenticator: new Authenticator(ids, anon, guard),
+    authenticator,
     authFailures: new FailureLog(log),
     acl,
     sessions: new Sessions({ maxAgeMs: cfg.sessionMaxAgeMs }),
@@ -107,12 +132,25 @@ export function createSecurity(cfg: HubConfig, ids: IdentityStore | undefined, a
       return false;
     },
     publishBucket: () => (cfg.publishRate > 0 ? new TokenBucket(cfg.publishRate, cfg.publishRate * 5) : undefined),
+    peer,
+    anonymousFor: (req) => authenticator.anonymous(peer(req).proxied),
+    hostAllowed(req) {
+      if (hostOk(req.headers.host)) return true;
+      // Logged once per name (at most MAX_HOST_WARNINGS names, then only counted): tells the operator what to set.
+      const name = hostName(req.headers.host ?? '').slice(0, 100);
+      if (warnedHosts.size < MAX_HOST_WARNINGS && !warnedHosts.has(name)) {
+        warnedHosts.add(name);
+        log.warn({ host: name }, 'request for a Host this hub is not known by refused (DNS-rebinding protection): if the hub is reached by this name, add it with --allowed-hosts');
+      }
+      return false;
+    },
     originAllowed(req) {
       const origin = req.headers.origin;
       if (origin === undefined || origins.has('*')) return true; // non-browser clients send no Origin
       if (origins.has(origin)) return true;
       try {
-        return new URL(origin).host === req.headers.host;
+        // Host was checked against the names the hub is known by (hostAllowed); same-origin means the same name and port.
+        return new URL(origin).host === req.headers.host?.toLowerCase();
       } catch {
         return false;
       }

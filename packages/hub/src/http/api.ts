@@ -5,6 +5,8 @@
  *       Raw CSV is the export path: it streams the whole range in chunks (no `limit`),
  *       waiting for `drain`, so memory stays flat whatever the range; a bucketed CSV honours `limit`.
  *   GET /api/v1/devices, GET /api/v1/devices/{id}
+ * Query strings go through http/query.ts (each parameter once, none unknown); the
+ * access check on a history query reads the parsed query the store will run.
  * Errors: `{error:{code,name,message}}` with the code's HTTP status (http/json.ts).
  * The handler resolves false for paths outside /api/v1 so the hub can try other routes.
  */
@@ -14,15 +16,19 @@ import type { DeviceRecord, Store } from '../storage/types.js';
 import { parseHistoryParams, runHistory } from '../services/history.js';
 import type { HistoryResult } from '../services/history.js';
 import { sendError, sendJson } from './json.js';
+import { parseQuery } from './query.js';
 
 export interface ApiDeps {
   store: Store;
   devices(): Promise<DeviceRecord[]>;
   device(id: string): Promise<DeviceRecord | undefined>;
+  /** May the identity read this device's history? (Refusals are logged and counted by the caller.) */
+  mayRead(device: string): boolean;
   maxLimit: number;
 }
 
 const PREFIX = '/api/v1';
+const HISTORY_PARAMS = ['device', 'metric', 'from', 'to', 'bucket', 'limit'] as const;
 
 export function createApiHandler(deps: ApiDeps): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
   return async (req, res) => {
@@ -47,9 +53,13 @@ export function createApiHandler(deps: ApiDeps): (req: IncomingMessage, res: Ser
 }
 
 async function route(deps: ApiDeps, path: string, params: URLSearchParams, res: ServerResponse): Promise<void> {
-  if (path === '/history' || path === '/history.csv') {
-    const parsed = parseHistoryParams(Object.fromEntries(params), deps.maxLimit);
+  const isHistory = path === '/history' || path === '/history.csv';
+  const q = parseQuery(params, isHistory ? HISTORY_PARAMS : []);
+  if (!q.ok) return sendError(res, q.code, q.message);
+  if (isHistory) {
+    const parsed = parseHistoryParams(q.params, deps.maxLimit);
     if (!parsed.ok) return sendError(res, parsed.code, parsed.message);
+    if (!deps.mayRead(parsed.query.device)) return sendError(res, 'FORBIDDEN', `not allowed to read "${parsed.query.device}"`);
     if (path === '/history') return sendJson(res, 200, await runHistory(deps.store, parsed.query));
     return csv(deps.store, parsed.query, res);
   }

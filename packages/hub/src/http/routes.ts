@@ -5,7 +5,8 @@
  *
  * Who is asking: `Authorization: Bearer <token>`, else the session cookie, else
  * anonymous when allowed. The API answers only what the ACL lets that identity
- * read; /metrics needs `read` on `#`.
+ * read (the check is made in http/api.ts on the parsed query); /metrics needs
+ * `read` on `#`. Every query string is read by http/query.ts.
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -17,6 +18,8 @@ import type { Identity, Security } from '../auth/index.js';
 import { sendError, sendJson } from './json.js';
 import { createStaticHandler } from './static.js';
 import { handleSession } from './session.js';
+import { parseQuery } from './query.js';
+import { hostRejected } from './hosts.js';
 
 export interface HttpDeps {
   health(): unknown;
@@ -42,10 +45,11 @@ Run <code>npm run build</code> in the repository, or use the WebSocket API at <c
 export async function identify(req: IncomingMessage, sec: Security): Promise<Identity | { code: 'BAD_CREDENTIALS' | 'RATE_LIMITED' | 'UNAUTHENTICATED'; message: string }> {
   const auth = req.headers.authorization;
   if (auth?.startsWith('Bearer ')) {
-    const r = await sec.authenticator.authenticate({ token: auth.slice(7).trim() }, req.socket.remoteAddress ?? '?');
+    const peer = sec.peer(req);
+    const r = await sec.authenticator.authenticate({ token: auth.slice(7).trim() }, peer.address, peer.proxied);
     return r.ok ? r.identity : { code: r.code as 'BAD_CREDENTIALS', message: r.message };
   }
-  return sec.sessions.fromRequest(req) ?? sec.authenticator.anonymous() ?? { code: 'UNAUTHENTICATED', message: 'log in, or send Authorization: Bearer <token>' };
+  return sec.sessions.fromRequest(req) ?? sec.anonymousFor(req) ?? { code: 'UNAUTHENTICATED', message: 'log in, or send Authorization: Bearer <token>' };
 }
 
 export function createHttpHandler(deps: HttpDeps) {
@@ -56,18 +60,29 @@ export function createHttpHandler(deps: HttpDeps) {
     const url = new URL(req.url ?? '/', 'http://x');
     const path = url.pathname;
     const handle = async () => {
+      // /healthz answers any Host: load balancers and orchestrators probe it by names
+      // the hub does not know, and it carries nothing a rebinding page could use.
       if (path === '/healthz') return sendJson(res, 200, deps.health());
-      if (path === '/api/v1/session') return handleSession(req, res, deps.security, deps.secureCookies, deps.log);
+      if (!deps.security.hostAllowed(req)) {
+        deps.security.countError('http', 'HOST_REJECTED');
+        return sendError(res, 'HOST_REJECTED', hostRejected(req).message);
+      }
+      if (path === '/api/v1/session') {
+        // Credentials travel in the JSON body only: a query string is never read, so it is refused.
+        const q = parseQuery(url.searchParams, []);
+        if (!q.ok) return sendError(res, q.code, q.message);
+        return handleSession(req, res, deps.security, deps.secureCookies, deps.log);
+      }
       if (path.startsWith('/api/') || path === '/metrics') {
         const who = await identify(req, deps.security);
         if (!('role' in who)) return sendError(res, who.code, who.message);
         if (path === '/metrics') {
+          const q = parseQuery(url.searchParams, []);
+          if (!q.ok) return sendError(res, q.code, q.message);
           if (!deps.security.allow(who, 'read', '#', 'http')) return sendError(res, 'FORBIDDEN');
           res.writeHead(200, { 'content-type': deps.metrics.contentType });
           return res.end(await deps.metrics.metrics());
         }
-        const device = url.searchParams.get('device');
-        if (path.startsWith('/api/v1/history') && device && !deps.security.allow(who, 'read', `devices/${device}/telemetry`, 'http')) return sendError(res, 'FORBIDDEN');
         if (deps.api && (await deps.api(who)(req, res))) return;
         return sendError(res, deps.api ? 'NOT_FOUND' : 'STORE_UNAVAILABLE');
       }

@@ -1,7 +1,9 @@
 /**
  * The hub's one HTTP(S) server: plain requests go to the route handler;
- * WebSocket upgrades are routed by path, after two checks every WebSocket door
- * shares: the browser Origin allow-list and the connection limits.
+ * WebSocket upgrades are routed by path, after the checks every WebSocket door
+ * shares: the Host allow-list (DNS rebinding, http/hosts.ts), the browser Origin
+ * allow-list and the connection limits, keyed by the client address
+ * (auth/peer.ts: through trusted proxies).
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -11,6 +13,7 @@ import type { Duplex } from 'node:stream';
 import { ConfigError } from '../config/schema.js';
 import type { Security } from '../auth/index.js';
 import type { Logger } from '../log.js';
+import { hostRejected } from './hosts.js';
 
 export type Upgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void;
 
@@ -29,13 +32,19 @@ export function createHttpServer(
   const server = tls ? https.createServer(tls, handler) : http.createServer(handler);
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
+    // Browsers always send Origin with a WebSocket upgrade (RFC 6455 §4.1): one without
+    // is a device or a script, which no rebinding page can be, so it may use any name.
+    if (req.headers.origin !== undefined && !sec.hostAllowed(req)) {
+      sec.countError('http', 'HOST_REJECTED');
+      return refuse(socket, '421 Misdirected Request', { error: hostRejected(req) });
+    }
     const route = upgrades[path];
     if (!route) return refuse(socket, '404 Not Found', { error: { code: 1017, name: 'NOT_FOUND', message: `no WebSocket door at ${path}` } });
     if (!sec.originAllowed(req)) {
       log.warn({ origin: req.headers.origin, path }, 'WebSocket upgrade from a foreign origin refused');
       return refuse(socket, '403 Forbidden', { error: { code: 3003, name: 'ORIGIN_REJECTED', message: 'origin not allowed' } });
     }
-    const release = sec.connections.acquire(req.socket.remoteAddress ?? '?');
+    const release = sec.connections.acquire(sec.peer(req).address);
     if (!release) return refuse(socket, '503 Service Unavailable', { error: { code: 2003, name: 'OVERLOADED', message: 'too many connections' } });
     socket.once('close', release);
     route(req, socket, head);

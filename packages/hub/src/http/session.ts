@@ -24,7 +24,7 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
 
 export async function handleSession(req: IncomingMessage, res: ServerResponse, sec: Security, secure: boolean, _log: Logger): Promise<void> {
   if (req.method === 'GET') {
-    const who = sec.sessions.fromRequest(req) ?? sec.authenticator.anonymous();
+    const who = sec.sessions.fromRequest(req) ?? sec.anonymousFor(req);
     if (!who) return sendError(res, 'UNAUTHENTICATED');
     return sendJson(res, 200, { identity: { kind: who.kind, id: who.id, role: who.role } });
   }
@@ -49,13 +49,15 @@ export async function handleSession(req: IncomingMessage, res: ServerResponse, s
     return sendError(res, 'BAD_JSON', 'body must be a JSON object of at most 4 KiB');
   }
   if (typeof body?.user !== 'string' || typeof body.password !== 'string') return sendError(res, 'MISSING_FIELD', '"user" and "password" are required strings');
+  const peer = sec.peer(req);
   const mark = sec.live.mark();
-  const r = await sec.authenticator.authenticate({ user: body.user, password: body.password }, req.socket.remoteAddress ?? '?');
+  const r = await sec.authenticator.authenticate({ user: body.user, password: body.password }, peer.address, peer.proxied);
   if (!r.ok) {
-    sec.authFailures.record('http', req.socket.remoteAddress ?? '?', r.code);
+    sec.authFailures.record('http', peer.address, r.code);
     return sendError(res, r.code, r.message);
   }
-  res.setHeader('set-cookie', sec.sessions.cookie(sec.sessions.create(r.identity), secure));
+  // Behind a TLS-terminating trusted proxy the hub speaks plain HTTP, yet the browser uses HTTPS: the cookie is Secure.
+  res.setHeader('set-cookie', sec.sessions.cookie(sec.sessions.create(r.identity), secure || peer.https));
   sec.live.settle(r.identity, mark); // a password change that raced this login ends the new session too
   sendJson(res, 200, { identity: { kind: r.identity.kind, id: r.identity.id, role: r.identity.role } });
 }

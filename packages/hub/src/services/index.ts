@@ -43,6 +43,7 @@ export async function startServices(bus: Bus, store: Store | undefined, registry
       store,
       devices: async () => registry.list().filter((d) => readable(who, d.id)),
       device: async (id: string) => (readable(who, id) ? registry.get(id) : undefined),
+      mayRead: (id: string) => security.allow(who, 'read', `devices/${id}/telemetry`, 'http'),
       maxLimit: cfg.historyMaxLimit,
     });
   return {

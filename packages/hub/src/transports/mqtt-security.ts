@@ -12,6 +12,7 @@
  * SUBSCRIBE: refused filters get SUBACK 0x80 [MQTT-3.9.3-2]; the others proceed.
  */
 import type { TLSSocket } from 'node:tls';
+import type { IncomingMessage } from 'node:http';
 import type { Aedes, AuthenticateError, Client, PublishPacket } from 'aedes';
 import type { Logger } from '../log.js';
 import type { Identity, Security } from '../auth/index.js';
@@ -22,9 +23,10 @@ const identities = new WeakMap<Client, { who: Identity; bucket: TokenBucket | un
 const DROP = Symbol('fieldlink.drop');
 
 
-function remoteOf(client: Client): string {
-  const c = client as unknown as { req?: { socket?: { remoteAddress?: string } }; conn?: { remoteAddress?: string } };
-  return c.req?.socket?.remoteAddress ?? c.conn?.remoteAddress ?? '?';
+/** The client's address and whether it came through a proxy: /mqtt has the upgrade request (auth/peer.ts), TCP and TLS their socket. */
+function peerOf(client: Client, sec: Security): { address: string; proxied: boolean } {
+  const c = client as unknown as { req?: IncomingMessage; conn?: { remoteAddress?: string } };
+  return c.req?.socket ? sec.peer(c.req) : { address: c.conn?.remoteAddress ?? '?', proxied: false };
 }
 
 function certCommonName(client: Client, mode: string): string | undefined {
@@ -57,7 +59,7 @@ export function installMqttSecurity(broker: Aedes, sec: Security, log: Logger, t
   // CONNACK 3: server unavailable [MQTT-3.2.2-5]; the registry of live connections is full.
   const unavailable = () => Object.assign(new Error('hub busy'), { returnCode: 3 }) as AuthenticateError;
   broker.authenticate = (client, username, password, done) => {
-    const remote = remoteOf(client);
+    const { address: remote, proxied } = peerOf(client, sec);
     const cn = certCommonName(client, tlsClientAuth);
     if (cn) {
       const who: Identity = { kind: 'device', id: cn, role: 'device', credential: 'cert' };
@@ -68,7 +70,7 @@ export function installMqttSecurity(broker: Aedes, sec: Security, log: Logger, t
     const secret = password ? password.toString('utf8') : undefined;
     const creds: Credentials = username === 'token' && secret ? { token: secret } : username && secret !== undefined ? { login: { name: username, secret } } : {};
     const mark = sec.live.mark();
-    sec.authenticator.authenticate(creds, remote).then((r) => {
+    sec.authenticator.authenticate(creds, remote, proxied).then((r) => {
       if (r.ok) {
         if (!registerLive(client, r.identity, sec, mark)) return done(unavailable(), false);
         identities.set(client, { who: r.identity, bucket: sec.publishBucket() });

@@ -28,7 +28,7 @@ describe('HTTP /api/v1', () => {
     dir = await mkdtemp(join(tmpdir(), 'fl-api-'));
     store = await openStore({ dataDir: dir });
     await store.append(Array.from({ length: N }, (_, i) => ({ device: 'dev1', metric: 'lux', ts: NOW - N * 100 + i * 100, value: i / 4 })));
-    const api = createApiHandler({ store, maxLimit: 5000, devices: async () => devs, device: async (id) => devs.find((d) => d.id === id) });
+    const api = createApiHandler({ store, maxLimit: 5000, devices: async () => devs, device: async (id) => devs.find((d) => d.id === id), mayRead: (id) => id !== 'secret-dev' });
     server = createServer((req, res) => {
       void api(req, res).then((handled) => { if (!handled) res.end('other route'); });
     });
@@ -74,6 +74,31 @@ describe('HTTP /api/v1', () => {
     assert.equal(await (await fetch(`${base}/api/v2/history`)).text(), 'other route'); // not ours: handler said false
   });
 
+  it('reads each query parameter once: repeated, unknown and look-alike names are refused; the access check reads the parsed query', async () => {
+    const rest = `metric=lux&from=${NOW - 1000}&to=${NOW}`;
+    const polluted = [
+      'device=dev1&device=secret-dev',
+      'device=&device=secret-dev',
+      'device=secret-dev&device=dev1',
+      'device=dev1&%64evice=secret-dev', // the same name once decoded
+      'device=dev1&device%5B%5D=secret-dev',
+      'device[]=secret-dev',
+      'Device=secret-dev&device=dev1',
+      'device=dev1&DEVICE=secret-dev',
+      'device=dev1&metric=other', // metric given twice (with the one in base)
+      'device=dev1&limit=1&limit=2',
+      'device=dev1&__proto__=x',
+    ];
+    for (const route of ['/api/v1/history', '/api/v1/history.csv']) {
+      for (const q of polluted) await error(`${route}?${q}&${rest}`, 400, 'INVALID_PARAMS');
+      await error(`${route}?device=secret-dev&${rest}`, 403, 'FORBIDDEN');
+      await error(`${route}?device=secret%2Ddev&${rest}`, 403, 'FORBIDDEN'); // encoded: the check sees what the query runs
+      await error(`${route}?device=%73ecret-dev&${rest}`, 403, 'FORBIDDEN');
+      assert.equal((await fetch(`${base}${route}?device=dev1&${rest}`)).status, 200, 'the legitimate query still works');
+    }
+    for (const p of ['/api/v1/devices?device=dev1', '/api/v1/devices/dev1?device=secret-dev', '/api/v1/devices?x=1&x=2']) await error(p, 400, 'INVALID_PARAMS');
+  });
+
   it('lists devices and gets one', async () => {
     assert.deepEqual(await (await fetch(`${base}/api/v1/devices`)).json(), devs);
     assert.deepEqual(await (await fetch(`${base}/api/v1/devices/dev1`)).json(), devs[0]);
@@ -112,7 +137,7 @@ describe('HTTP /api/v1', () => {
   it('answers STORE_UNAVAILABLE when the store fails', async () => {
     const broken = await openStore({ dataDir: join(dir, 'broken') });
     await broken.close();
-    const api = createApiHandler({ store: broken, maxLimit: 10, devices: async () => [], device: async () => undefined });
+    const api = createApiHandler({ store: broken, maxLimit: 10, devices: async () => [], device: async () => undefined, mayRead: () => true });
     const s = createServer((req, res) => void api(req, res));
     await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
     try {

@@ -8,7 +8,7 @@ import type { HubConfig } from '../../src/config/options.js';
 import type { Hub } from '../../src/hub.js';
 import { openIdentities } from '../../src/storage/index.js';
 import { fastHash, generateSecret, hashPassword, makeToken } from '../../src/auth/secrets.js';
-import { startTestHub } from '../helpers.js';
+import { RawClient, mqttConnect, startTestHub, wsUrl } from '../helpers.js';
 
 export interface Secured {
   hub: Hub;
@@ -82,4 +82,29 @@ export function cli(args: string[], stdin?: string): Promise<{ code: number | nu
     p.stdin.end(stdin ?? '');
     p.on('exit', (code) => resolve({ code, out, err }));
   });
+}
+
+/**
+ * A legitimate device (MQTT, d1) and a legitimate viewer (browser on /ws) running
+ * throughout an attack file: `flowing()` publishes a fresh reading and waits for
+ * the viewer to receive it.
+ */
+export async function legitTraffic(s: Secured): Promise<{ flowing(): Promise<void>; browser: RawClient; close(): Promise<void> }> {
+  const device = await mqttConnect(`mqtt://127.0.0.1:${s.hub.mqttPort}`, { username: 'd1', password: s.secret.d1 });
+  const browser = await RawClient.open(wsUrl(s.hub, '/ws'));
+  if (!(await browser.request('auth', { token: s.tokens.viewer })).ok) throw new Error('legitimate viewer could not authenticate');
+  if (!(await browser.request('sub', { filter: 'devices/+/telemetry' })).ok) throw new Error('legitimate viewer could not subscribe');
+  let n = 0;
+  return {
+    browser,
+    async flowing() {
+      const v = 1_000_000 + ++n;
+      await device.publishAsync('devices/d1/telemetry', JSON.stringify({ lux: v }));
+      await browser.waitFor((f) => f.op === 'msg' && (f.payload as { lux?: number }).lux === v, 5000);
+    },
+    async close() {
+      browser.close();
+      await device.endAsync();
+    },
+  };
 }

@@ -16,6 +16,7 @@ import { pub } from './ops/pub.js';
 import { devices, history } from './ops/query.js';
 import { call } from './ops/call.js';
 import { auth } from './ops/auth.js';
+import { closeReasonMustBeUtf8 } from '../ws-close.js';
 
 export interface BrowserDoorOptions extends SessionLimits {
   maxFrameBytes: number;
@@ -68,10 +69,11 @@ export function createBrowserDoor(ctx: BrowserContext, opts: BrowserDoorOptions)
   };
 
   const onConnection = (ws: WebSocket, raw: Duplex, req: IncomingMessage) => {
-    const s = new BrowserSession(ws, raw, req.socket.remoteAddress ?? '?', opts, countFail);
+    closeReasonMustBeUtf8(ws);
+    const s = new BrowserSession(ws, raw, ctx.security.peer(req).address, opts, countFail);
     const session = ctx.security.sessions.fromRequest(req);
     if (session) s.become(session, ctx.security.live);
-    else s.identity = ctx.security.authenticator.anonymous();
+    else s.identity = ctx.security.anonymousFor(req);
     s.bucket = ctx.security.publishBucket();
     sessions.add(s);
     // A connection that cannot act anonymously must authenticate before the deadline.

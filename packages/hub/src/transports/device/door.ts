@@ -14,6 +14,7 @@ import type { Bus, Subscription } from '../../bus/types.js';
 import type { Identity, Security } from '../../auth/index.js';
 import type { TokenBucket } from '../../auth/limits.js';
 import type { LiveHandle } from '../../auth/live.js';
+import { closeReasonMustBeUtf8 } from '../ws-close.js';
 
 export interface DeviceDoorOptions {
   maxFrameBytes: number;
@@ -28,6 +29,8 @@ export interface DeviceDoor {
 interface Conn {
   ws: WebSocket;
   remote: string;
+  /** Came through a proxy: decides the anonymous role (auth/peer.ts). */
+  proxied: boolean;
   device?: string;
   identity?: Identity;
   bucket: TokenBucket | undefined;
@@ -63,7 +66,7 @@ export function createDeviceDoor(bus: Bus, log: Logger, opts: DeviceDoorOptions,
     // A secret or a device token must prove this very device id; without either, anonymous access decides.
     const creds = f.token !== undefined ? { token: f.token } : f.secret !== undefined ? { device, secret: f.secret } : {};
     const mark = security.live.mark();
-    const r = await security.authenticator.authenticate(creds, c.remote);
+    const r = await security.authenticator.authenticate(creds, c.remote, c.proxied);
     if (!r.ok) {
       security.authFailures.record('ws/device', c.remote, r.code, { device });
       return fail(c, f.id, r.code, r.message);
@@ -145,8 +148,10 @@ export function createDeviceDoor(bus: Bus, log: Logger, opts: DeviceDoorOptions,
     }
   };
 
-  const onConnection = (ws: WebSocket, remote: string) => {
-    const c: Conn = { ws, remote, bucket: security.publishBucket(), open: new Map(), replaced: false };
+  const onConnection = (ws: WebSocket, req: IncomingMessage) => {
+    closeReasonMustBeUtf8(ws);
+    const { address: remote, proxied } = security.peer(req);
+    const c: Conn = { ws, remote, proxied, bucket: security.publishBucket(), open: new Map(), replaced: false };
     const deadline = setTimeout(() => !c.device && ws.close(CloseCodes.AUTH_TIMEOUT.code, 'authentication timeout'), security.authTimeoutMs);
     ws.on('message', (data: RawData, isBinary: boolean) => {
       const buf = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
@@ -180,7 +185,7 @@ export function createDeviceDoor(bus: Bus, log: Logger, opts: DeviceDoorOptions,
       return byDevice.size;
     },
     handleUpgrade(req, socket, head) {
-      wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, req.socket.remoteAddress ?? '?'));
+      wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, req));
     },
     async close(code, reason) {
       for (const ws of wss.clients) ws.close(code, reason);
