@@ -9,6 +9,7 @@ import type { DeviceDoor } from './transports/device/door.js';
 import type { Aedes } from 'aedes';
 import type { Registry } from './services/registry.js';
 import type { Security } from './auth/index.js';
+import type { Fanout } from './transports/browser/fanout.js';
 
 export interface MetricDeps {
   browser: BrowserDoor;
@@ -17,6 +18,7 @@ export interface MetricDeps {
   broker: Aedes | undefined;
   registry: Registry;
   security: Security;
+  fanout?: Fanout;
   ingestStats?: () => unknown;
 }
 
@@ -62,6 +64,20 @@ export function hubMetrics(d: MetricDeps): PromRegistry {
     },
     fieldlink_rate_limited_total: { help: 'Publishes refused by --publish-rate', read: () => one(d.security.rateLimited) },
     fieldlink_connections_refused_total: { help: 'Connections refused by --max-connections / --max-connections-per-ip', read: () => one(d.security.connections.rejected) },
+    fieldlink_payload_refused_total: {
+      help: 'Publishes refused by the payload shape bounds (--max-payload-depth, --max-payload-keys, --max-meta-bytes), by door and reason',
+      read: () => perDoor(d.security.shapes.refused, 'reason'),
+    },
+    fieldlink_registry_refused_total: {
+      help: 'What the device registry did not keep, by reason (shape bounds, --max-devices, --max-metrics-per-device, readings cut or not kept)',
+      read: () => {
+        const rows = Object.entries(d.registry.refused()).map(([reason, v]): Sample => [{ reason }, v]);
+        return rows.length ? rows : [[{ reason: 'none' }, 0]];
+      },
+    },
+    fieldlink_log_suppressed_total: { help: 'Repeated log lines counted into summaries instead of written (--log-summary-ms)', read: () => one(d.security.logs.suppressed) },
+    fieldlink_ws_lingering_filters: { help: 'Unsubscribed browser filters kept on the bus for resumes (--max-lingering-filters)', read: () => one(d.fanout?.lingering ?? 0) },
+    fieldlink_ws_linger_evicted_total: { help: 'Lingering browser filters dropped early by --max-lingering-filters / --max-lingering-per-client', read: () => one(d.fanout?.lingerEvicted ?? 0) },
     fieldlink_ingest: {
       help: 'Ingest service counters (queued, written, dropped, rejected, batches, retries)',
       read: () => {

@@ -42,6 +42,7 @@ export const Codes = {
   UNKNOWN_DEVICE: def(1016, 404, 'unknown device', 'No device with that id has ever been seen by this hub.'),
   NOT_FOUND: def(1017, 404, 'not found', 'No such HTTP route.'),
   BAD_PAYLOAD: def(1018, 400, 'invalid payload', 'A payload is not what the topic requires (telemetry must be a JSON object of readings).'),
+  PAYLOAD_LIMIT: def(1024, 413, 'payload over a bound', 'A payload (or frame) nests deeper, has more keys, or (device meta) is larger than the hub keeps: `--max-payload-depth`, `--max-payload-keys`, `--max-meta-bytes` (docs/security.md, Bounds); `message` names the bound.'),
 
   // 2000–2999: retry later
   INTERNAL: def(2000, 500, 'internal error', 'The hub failed to handle the request; it is logged with the request id. Retry with backoff.'),

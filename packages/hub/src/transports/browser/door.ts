@@ -86,6 +86,9 @@ export function createBrowserDoor(ctx: BrowserContext, opts: BrowserDoorOptions)
         s.fail(undefined, 'NOT_UTF8');
         return s.close(CloseCodes.INVALID_PAYLOAD.code, 'invalid UTF-8'); // RFC 6455 §8.1
       }
+      // Nesting is bounded before parsing: everything downstream (JSON.stringify included) recurses on it.
+      const deep = ctx.security.shapes.checkFrame('ws', buf);
+      if (deep) return s.fail(undefined, 'PAYLOAD_LIMIT', deep.message);
       const parsed = parseRequest(buf.toString('utf8'));
       if (!parsed.ok) return s.fail(parsed.id, parsed.code, parsed.message);
       const r = parsed.value;
