@@ -106,3 +106,17 @@ export class ShapeGuard {
     this.refused[key] = (this.refused[key] ?? 0) + 1;
   }
 }
+
+/**
+ * The request id of a frame refused by `checkFrame`, so the refusal answers it.
+ * JSON.parse is safe on any depth in V8 (iterative; frames are bounded by
+ * --max-frame-bytes); only the parsed value must not reach recursive code.
+ */
+export function frameId(frame: Buffer): string | undefined {
+  try {
+    const v = JSON.parse(frame.toString('utf8')) as { id?: unknown } | null;
+    return typeof v === 'object' && v !== null && typeof v.id === 'string' ? v.id : undefined;
+  } catch {
+    return undefined;
+  }
+}

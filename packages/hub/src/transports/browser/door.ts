@@ -10,6 +10,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { CloseCodes, parseRequest, type CodeName, type Request } from '@fieldlink/protocol';
 import type { BrowserContext } from './context.js';
+import { frameId } from '../../bus/shape.js';
 import { BrowserSession, type SessionLimits } from './session.js';
 import { sub, unsub } from './ops/sub.js';
 import { pub } from './ops/pub.js';
@@ -88,7 +89,7 @@ export function createBrowserDoor(ctx: BrowserContext, opts: BrowserDoorOptions)
       }
       // Nesting is bounded before parsing: everything downstream (JSON.stringify included) recurses on it.
       const deep = ctx.security.shapes.checkFrame('ws', buf);
-      if (deep) return s.fail(undefined, 'PAYLOAD_LIMIT', deep.message);
+      if (deep) return s.fail(frameId(buf), 'PAYLOAD_LIMIT', deep.message);
       const parsed = parseRequest(buf.toString('utf8'));
       if (!parsed.ok) return s.fail(parsed.id, parsed.code, parsed.message);
       const r = parsed.value;

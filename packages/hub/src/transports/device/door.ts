@@ -12,6 +12,7 @@ import { CloseCodes, deviceTopic, errorBody, parseDeviceFrame, parseDeviceTopic,
 import type { Logger } from 'pino';
 import type { Bus, Subscription } from '../../bus/types.js';
 import type { Identity, Security } from '../../auth/index.js';
+import { frameId } from '../../bus/shape.js';
 import type { TokenBucket } from '../../auth/limits.js';
 
 export interface DeviceDoorOptions {
@@ -162,7 +163,7 @@ export function createDeviceDoor(bus: Bus, log: Logger, opts: DeviceDoorOptions,
       }
       // Nesting is bounded before parsing: everything downstream (JSON.stringify included) recurses on it.
       const deep = security.shapes.checkFrame('ws_device', buf);
-      if (deep) return fail(c, undefined, 'PAYLOAD_LIMIT', deep.message);
+      if (deep) return fail(c, frameId(buf), 'PAYLOAD_LIMIT', deep.message);
       const parsed = parseDeviceFrame(buf.toString('utf8'));
       if (!parsed.ok) return fail(c, parsed.id, parsed.code, parsed.message);
       handle(c, parsed.value).catch((err: unknown) => {
