@@ -72,6 +72,22 @@ export function deviceShapeProblem(topic: string, payload: Buffer | string, limi
   return scanShape(payload, limits.maxDepth, limits.maxKeys);
 }
 
+const verdicts = new WeakMap<object, { limits: ShapeLimits; problem: ShapeProblem | undefined }>();
+
+/**
+ * `deviceShapeProblem` of a bus message, computed once per message for every
+ * consumer with the same limits (the registry and ingest see the same object,
+ * bus contract item 2), as `jsonOf` does for the parse.
+ */
+export function busShapeProblem(msg: { topic: string; payload: Buffer }, limits: ShapeLimits): ShapeProblem | undefined {
+  const known = verdicts.get(msg);
+  const l = known?.limits;
+  if (l && l.maxDepth === limits.maxDepth && l.maxKeys === limits.maxKeys && l.maxMetaBytes === limits.maxMetaBytes) return known.problem;
+  const problem = deviceShapeProblem(msg.topic, msg.payload, limits);
+  verdicts.set(msg, { limits, problem });
+  return problem;
+}
+
 /**
  * The doors' side: one check per publish, counted by `door:reason` for
  * `fieldlink_payload_refused_total`.

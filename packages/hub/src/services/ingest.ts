@@ -33,7 +33,7 @@
 import { parseDeviceTopic } from '@fieldlink/protocol';
 import type { Bus, BusMessage, Subscription } from '../bus/types.js';
 import { NOT_JSON, jsonOf } from '../bus/json.js';
-import { deviceShapeProblem, type ShapeLimits } from '../bus/shape.js';
+import { busShapeProblem, type ShapeLimits } from '../bus/shape.js';
 import type { Point, Store } from '../storage/types.js';
 import { DEFAULT_REGISTRY_LIMITS } from './registry.js';
 
@@ -301,7 +301,7 @@ export async function startIngest(bus: Bus, store: Store, opts: IngestOptions = 
   const onMessage = (msg: BusMessage) => {
     const t = parseDeviceTopic(msg.topic);
     if (t?.kind !== 'telemetry') return;
-    if (deviceShapeProblem(msg.topic, msg.payload, shape)) return queue.refuse();
+    if (busShapeProblem(msg, shape)) return queue.refuse();
     const parsed = jsonOf(msg);
     if (parsed === NOT_JSON) return queue.reject();
     const points = telemetryPoints(t.device, msg.payload, msg.ts, now(), opts, parsed);

@@ -13,7 +13,7 @@
 import { parseDeviceTopic } from '@fieldlink/protocol';
 import type { Bus, BusMessage, Subscription } from '../bus/types.js';
 import { NOT_JSON, jsonOf } from '../bus/json.js';
-import { deviceShapeProblem, type ShapeLimits } from '../bus/shape.js';
+import { busShapeProblem, type ShapeLimits } from '../bus/shape.js';
 import type { DeviceRecord, Store } from '../storage/types.js';
 
 export interface Registry {
@@ -85,7 +85,7 @@ export async function startRegistry(bus: Bus, store?: Store, onError?: (e: unkno
       if (rec && t.kind === 'status') rec.online = false;
       return;
     }
-    const problem = deviceShapeProblem(m.topic, m.payload, limits);
+    const problem = busShapeProblem(m, limits);
     if (problem) return refuse(problem.reason);
     const parsed = jsonOf(m);
     const body = parsed === NOT_JSON ? undefined : parsed;
