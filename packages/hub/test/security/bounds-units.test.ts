@@ -13,6 +13,10 @@ import { createEmbeddedBus } from '../../src/bus/embedded.js';
 import { Fanout, type FanoutTarget } from '../../src/transports/browser/fanout.js';
 import { startRegistry, VALUE_CHARS } from '../../src/services/registry.js';
 import { SeriesNames } from '../../src/services/ingest.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openStore } from '../../src/storage/index.js';
 import { until } from '../helpers.js';
 
 const deep = (n: number, open = '[', close = ']', inner = '') => open.repeat(n) + inner + close.repeat(n);
@@ -180,4 +184,22 @@ test('SeriesNames: at most maxPerDevice names per device and maxDevices devices'
   assert.deepEqual(['a', 'b', 'c', 'd', 'a'].map((m) => n.admit('x', m)), [true, true, true, false, true]);
   assert.equal(n.admit('y', 'a'), true);
   assert.equal(n.admit('z', 'a'), false);
+});
+
+test('registry: records stored before the bounds existed are cut to them on load', async () => {
+  const store = await openStore({ dataDir: mkdtempSync(join(tmpdir(), 'fl-bounds-')) });
+  const last = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`m${i}`, { value: i, ts: 1 }]));
+  await store.upsertDevice({ id: 'old-1', firstSeen: 1, lastSeen: 1, online: true, last, meta: { model: 'x'.repeat(50_000) } });
+  await store.upsertDevice({ id: 'old-2', firstSeen: 1, lastSeen: 1, online: true, last: {}, meta: { model: 'ok' } });
+  const bus = await createEmbeddedBus();
+  const reg = await startRegistry(bus, store, undefined, { ...LIMITS, maxDevices: 100, maxMetricsPerDevice: 10 });
+  try {
+    assert.equal(Object.keys(reg.get('old-1')!.last).length, 10);
+    assert.equal(reg.get('old-1')!.meta, null);
+    assert.deepEqual(reg.get('old-2')!.meta, { model: 'ok' });
+  } finally {
+    await reg.stop();
+    await bus.close();
+    await store.close();
+  }
 });

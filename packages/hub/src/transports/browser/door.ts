@@ -97,7 +97,8 @@ export function createBrowserDoor(ctx: BrowserContext, opts: BrowserDoorOptions)
       (inFlight ??= new Set()).add(r.id);
       dispatch(s, r)
         .catch((err: unknown) => {
-          ctx.log.error({ err, op: r.op, reqId: r.id }, 'browser request failed');
+          // summarised: a client that can trigger one failure can trigger it in a loop
+          ctx.security.logs.note('error', `failed:ws:${r.op}:${(err as Error)?.message}`, { err, op: r.op, reqId: r.id }, 'browser request failed');
           s.fail(r.id, 'INTERNAL');
         })
         .finally(() => inFlight?.delete(r.id));

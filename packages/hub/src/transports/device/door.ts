@@ -167,7 +167,8 @@ export function createDeviceDoor(bus: Bus, log: Logger, opts: DeviceDoorOptions,
       const parsed = parseDeviceFrame(buf.toString('utf8'));
       if (!parsed.ok) return fail(c, parsed.id, parsed.code, parsed.message);
       handle(c, parsed.value).catch((err: unknown) => {
-        log.error({ err, device: c.device }, 'device frame failed');
+        // summarised: a device that can trigger one failure can trigger it in a loop
+        security.logs.note('error', `failed:ws_device:${c.device}:${(err as Error)?.message}`, { err, device: c.device }, 'device frame failed');
         fail(c, parsed.value.id, 'INTERNAL');
       });
     });
