@@ -28,12 +28,22 @@ export async function sub(ctx: BrowserContext, s: BrowserSession, req: SubReques
     }
     if (!resumed && !already && req.retained !== false) {
       // Flow-controlled (session.ts): frames are built one by one as the socket drains.
-      retained = await s.replay(await ctx.bus.retained(filter), (m) => ctx.fanout.frameFor(m));
+      retained = await s.replay(consume(await ctx.bus.retained(filter)), (m) => ctx.fanout.frameFor(m));
     }
   } finally {
     s.release();
   }
   s.reply(req.id, { filter, retained, ...(resumed !== undefined ? { resumed } : {}), epoch: ctx.fanout.epoch });
+}
+
+/**
+ * Items handed out once each and released: a message sent is no longer referenced
+ * here, so its parse and frame (cached on the message, bus/json.ts, fanout.ts)
+ * can be collected while the rest of a large replay is still going out.
+ */
+function* consume<T>(items: T[]): Generator<T> {
+  items.reverse();
+  while (items.length > 0) yield items.pop()!;
 }
 
 export function unsub(ctx: BrowserContext, s: BrowserSession, req: UnsubRequest): void {
