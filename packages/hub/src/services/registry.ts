@@ -35,18 +35,27 @@ const SAVE_DEBOUNCE_MS = 1000;
 /** Longest string reading kept; longer ones are cut (counted `value_truncated`). */
 export const VALUE_CHARS = 256;
 
+/** A stored meta within the bounds, else null (a value too deep to serialise, from before them, included). */
+function boundedMeta(meta: unknown, maxBytes: number): unknown {
+  if (meta === null || meta === undefined) return null;
+  try {
+    return JSON.stringify(meta).length > maxBytes ? null : meta;
+  } catch {
+    return null;
+  }
+}
+
 export async function startRegistry(bus: Bus, store?: Store, onError?: (e: unknown) => void, limits: RegistryLimits = DEFAULT_REGISTRY_LIMITS): Promise<Registry> {
   const devices = new Map<string, DeviceRecord>();
   const refused: Record<string, number> = {};
-  const refuse = (reason: string, n = 1) => void (refused[reason] = (refused[reason] ?? 0) + n);
+  const refuse = (reason: string) => void (refused[reason] = (refused[reason] ?? 0) + 1);
   if (store) {
     for (const d of await store.devices()) {
       if (devices.size >= limits.maxDevices) break;
       // Records stored before these bounds existed are cut to them on load.
       const last: DeviceRecord['last'] = {};
-      for (const [k, v] of Object.entries(d.last ?? {}).slice(0, limits.maxMetricsPerDevice)) last[k] = v;
-      const meta = d.meta !== null && JSON.stringify(d.meta).length > limits.maxMetaBytes ? null : d.meta;
-      devices.set(d.id, { ...d, last, meta, online: false });
+      for (const [k, v] of Object.entries(d.last ?? {}).slice(0, limits.maxMetricsPerDevice)) if (k !== '__proto__') last[k] = v;
+      devices.set(d.id, { ...d, last, meta: boundedMeta(d.meta, limits.maxMetaBytes), online: false });
     }
   }
   const dirty = new Set<string>();
