@@ -10,6 +10,7 @@ import type { Aedes } from 'aedes';
 import type { Registry } from './services/registry.js';
 import type { Security } from './auth/index.js';
 import type { RevocationWatch } from './auth/revocation.js';
+import type { Fanout } from './transports/browser/fanout.js';
 
 export interface MetricDeps {
   browser: BrowserDoor;
@@ -18,6 +19,7 @@ export interface MetricDeps {
   broker: Aedes | undefined;
   registry: Registry;
   security: Security;
+  fanout?: Fanout;
   ingestStats?: () => unknown;
   revocations?: RevocationWatch | undefined;
 }
@@ -96,6 +98,20 @@ export function hubMetrics(d: MetricDeps): PromRegistry {
     },
     fieldlink_identity_events_total: { help: 'Identity changes read from the store\'s change log (revocations applied)', read: () => one(d.revocations?.stats.events ?? 0) },
     fieldlink_identity_log_errors_total: { help: 'Failed reads of the identity change log (revocations wait until it answers)', read: () => one(d.revocations?.stats.pollErrors ?? 0) },
+    fieldlink_payload_refused_total: {
+      help: 'Publishes refused by the payload shape bounds (--max-payload-depth, --max-payload-keys, --max-meta-bytes), by door and reason',
+      read: () => perDoor(d.security.shapes.refused, 'reason'),
+    },
+    fieldlink_registry_refused_total: {
+      help: 'What the device registry did not keep, by reason (shape bounds, --max-devices, --max-metrics-per-device, readings cut or not kept)',
+      read: () => {
+        const rows = Object.entries(d.registry.refused()).map(([reason, v]): Sample => [{ reason }, v]);
+        return rows.length ? rows : [[{ reason: 'none' }, 0]];
+      },
+    },
+    fieldlink_log_suppressed_total: { help: 'Repeated log lines counted into summaries instead of written (--log-summary-ms)', read: () => one(d.security.logs.suppressed) },
+    fieldlink_ws_lingering_filters: { help: 'Unsubscribed browser filters kept on the bus for resumes (--max-lingering-filters)', read: () => one(d.fanout?.lingering ?? 0) },
+    fieldlink_ws_linger_evicted_total: { help: 'Lingering browser filters dropped early by --max-lingering-filters / --max-lingering-per-client', read: () => one(d.fanout?.lingerEvicted ?? 0) },
     fieldlink_ingest: {
       help: 'Ingest service counters (queued, written, dropped, rejected, batches, retries)',
       read: () => {

@@ -92,11 +92,13 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
   }
   const broker = isEmbedded(bus) ? bus.broker : undefined;
   if (broker) installMqttSecurity(broker, security, log, cfg.tlsClientAuth);
-  const registry = await startRegistry(bus, store, (err) => log.warn({ err }, 'registry snapshot failed'));
+  const registry = await startRegistry(bus, store, (err) => log.warn({ err }, 'registry snapshot failed'), {
+    maxDepth: cfg.maxPayloadDepth, maxKeys: cfg.maxPayloadKeys, maxMetaBytes: cfg.maxMetaBytes, maxDevices: cfg.maxDevices, maxMetricsPerDevice: cfg.maxMetricsPerDevice,
+  });
   const commands = await startCommands(bus, registry);
   const services = await startServices(bus, store, registry, security, cfg, log);
   const retention = store ? startRetention(store, { rawDays: cfg.retentionDays, rollupDays: cfg.rollupRetentionDays }) : undefined;
-  const fanout = new Fanout(bus, { ringSize: cfg.resumeBuffer, lingerMs: 30_000 });
+  const fanout = new Fanout(bus, { ringSize: cfg.resumeBuffer, lingerMs: cfg.resumeLingerMs, maxLingering: cfg.maxLingeringFilters, maxLingeringPerOwner: cfg.maxLingeringPerClient });
 
   const hubInfo = () => ({ hub: 'fieldlink', version: VERSION, protocol: PROTOCOL_VERSION, epoch: fanout.epoch });
   const browser = createBrowserDoor(
@@ -119,7 +121,7 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
     store: store ? { kind: store.kind, ingest: services.ingestStats?.() } : null,
     security: { anonymous: anon, anonymousThroughProxy: proxiedAnonymousRole(cfg, anon), trustedProxies: cfg.trustedProxies.length, tls: Boolean(tlsMaterial) },
   });
-  const metrics = hubMetrics({ browser, device, broker, registry, security, ingestStats: services.ingestStats, revocations });
+  const metrics = hubMetrics({ browser, device, broker, registry, security, fanout, ingestStats: services.ingestStats, revocations });
   const handler = createHttpHandler({ health, api: services.api, metrics, security, secureCookies: Boolean(tlsMaterial), dashboardDir: cfg.dashboardDir, log });
   const server = createHttpServer(
     handler,
@@ -179,6 +181,7 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
       await revocations?.stop();
       await closeStorage();
       server.closeAllConnections();
+      security.logs.close();
       log.info('hub stopped');
     })());
 

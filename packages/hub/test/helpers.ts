@@ -5,7 +5,7 @@ import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
 import { hubOptions, type HubConfig } from '../src/config/options.js';
 import { resolve } from '../src/config/schema.js';
 import { startHub, type Hub } from '../src/hub.js';
-import { createLogger } from '../src/log.js';
+import { createLogger, type Logger } from '../src/log.js';
 import { parseHistoryParams } from '../src/services/history.js';
 import type { HistoryQuery } from '../src/storage/types.js';
 
@@ -14,9 +14,9 @@ export function testConfig(over: Partial<HubConfig> = {}): HubConfig {
   return { ...base, port: 0, mqttPort: -1, store: 'none', logLevel: 'silent', ...over };
 }
 
-export async function startTestHub(over: Partial<HubConfig> = {}): Promise<Hub> {
+export async function startTestHub(over: Partial<HubConfig> = {}, log?: Logger): Promise<Hub> {
   const cfg = testConfig(over);
-  return startHub(cfg, createLogger(cfg.logLevel));
+  return startHub(cfg, log ?? createLogger(cfg.logLevel));
 }
 
 export const wsUrl = (hub: Hub, path: string) => `${hub.url.replace('http', 'ws')}${path}`;

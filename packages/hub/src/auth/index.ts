@@ -20,6 +20,8 @@ import { createPeerResolver, type Peer } from './peer.js';
 import { createHostCheck, hostName } from '../http/hosts.js';
 
 const MAX_HOST_WARNINGS = 100;
+import { LogSummary } from '../log-summary.js';
+import { ShapeGuard } from '../bus/shape.js';
 
 export type { Identity, Role, Action } from './acl.js';
 export type { Peer } from './peer.js';
@@ -51,6 +53,10 @@ export interface Security {
   /** Error replies per door and code (every limit and refusal has one): `fieldlink_errors_total`. */
   readonly errors: Record<string, number>;
   countError(door: string, code: string): void;
+  /** Repeatable events (refusals) are logged through this: first one, then counted summaries (log-summary.ts). */
+  readonly logs: LogSummary;
+  /** Payload shape bounds of device telemetry/meta/status, checked by every door (bus/shape.ts). */
+  readonly shapes: ShapeGuard;
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
@@ -113,6 +119,7 @@ export function createSecurity(cfg: HubConfig, ids: IdentityStore | undefined, a
   const hostOk = createHostCheck(cfg.host, cfg.allowedHosts);
   const warnedHosts = new Set<string>();
   const authenticator = new Authenticator(ids, anon, guard, undefined, proxiedAnonymousRole(cfg, anon));
+  const logs = new LogSummary(log, { intervalMs: cfg.logSummaryMs });
   const sec: Security = {
     authenticator,
     authFailures: new FailureLog(log),
@@ -125,10 +132,13 @@ export function createSecurity(cfg: HubConfig, ids: IdentityStore | undefined, a
     rateLimited: 0,
     errors,
     countError: (door, code) => bump(errors, door, code),
+    logs,
+    shapes: new ShapeGuard({ maxDepth: cfg.maxPayloadDepth, maxKeys: cfg.maxPayloadKeys, maxMetaBytes: cfg.maxMetaBytes }, logs),
     allow(who, action, topic, door) {
       if (acl.can(who, action, topic)) return true;
       bump(denied, door, action);
-      log.warn({ door, action, topic, who: `${who.kind}:${who.id}`, role: who.role }, 'denied');
+      const id = `${who.kind}:${who.id}`;
+      logs.warn(`denied:${door}:${action}:${id}`, { door, action, topic, who: id, role: who.role }, 'denied');
       return false;
     },
     publishBucket: () => (cfg.publishRate > 0 ? new TokenBucket(cfg.publishRate, cfg.publishRate * 5) : undefined),

@@ -70,6 +70,16 @@ export const hubOptions = o({
   maxConnectionsPerIp: int(2000, 'Connections from one IP address across every door.', { min: 1, max: 1000000, group: 'Limits' }),
   publishRate: int(100, 'Messages per second each client may publish (token bucket, burst = 5 s worth). 0: unlimited.', { min: 0, max: 10000000, group: 'Limits' }),
   dashboardDir: str('', 'Serve the dashboard from this directory instead of the bundled build.', { group: 'General', advanced: true }),
+  // Bounds (docs/security.md, "Bounds"): one client must not degrade the hub for everyone.
+  maxPayloadDepth: int(32, 'Deepest nesting of objects/arrays in a device telemetry, meta or status payload (and in a /ws or /ws/device frame, one level more); deeper publishes are refused with PAYLOAD_LIMIT (MQTT: acknowledged and dropped), counted in fieldlink_payload_refused_total.', { min: 2, max: 1000, group: 'Bounds', advanced: true }),
+  maxPayloadKeys: int(1000, 'Keys in one device telemetry, meta or status payload (all its objects together); more are refused like --max-payload-depth.', { min: 1, max: 1000000, group: 'Bounds', advanced: true }),
+  maxMetaBytes: int(16384, 'Largest device meta payload (the registry keeps it for every reader); larger ones are refused like --max-payload-depth.', { min: 256, max: 16777216, group: 'Bounds', advanced: true }),
+  maxMetricsPerDevice: int(128, 'Reading names the registry keeps, and ingest stores, per device; new names past it are ignored and counted (fieldlink_registry_refused_total, fieldlink_ingest{counter="overCap"}).', { min: 1, max: 100000, group: 'Bounds', advanced: true }),
+  maxDevices: int(20000, 'Devices the registry keeps and ingest stores; further devices are ignored and counted (reason devices_over_cap).', { min: 1, max: 10000000, group: 'Bounds', advanced: true }),
+  resumeLingerMs: int(30000, 'How long the browser fan-out keeps an unsubscribed filter on the bus so a reconnecting client can resume without a gap.', { min: 0, max: 3600000, group: 'Bounds', advanced: true }),
+  maxLingeringFilters: int(10000, 'Unsubscribed filters kept lingering (--resume-linger-ms) in total; past it the oldest lingering one is dropped first (fieldlink_ws_linger_evicted_total).', { min: 0, max: 10000000, group: 'Bounds', advanced: true }),
+  maxLingeringPerClient: int(200, 'Lingering filters left by one identity (one remote address when anonymous); past it its oldest lingering one is dropped first.', { min: 0, max: 1000000, group: 'Bounds', advanced: true }),
+  logSummaryMs: int(10000, 'Repeated refusals (denied publishes and subscriptions) are logged once, then as one line per kind and client per this interval with a count (fieldlink_log_suppressed_total).', { min: 100, max: 3600000, group: 'Bounds', advanced: true }),
 });
 
 export const RESOLUTIONS = ['datasheet-1.7', 'legacy-0.0036'] as const;

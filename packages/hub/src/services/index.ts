@@ -30,6 +30,9 @@ export async function startServices(bus: Bus, store: Store | undefined, registry
     batchMs: cfg.ingestBatchMs,
     batchMaxPoints: cfg.ingestBatchPoints,
     queueMaxPoints: cfg.ingestQueuePoints,
+    shape: { maxDepth: cfg.maxPayloadDepth, maxKeys: cfg.maxPayloadKeys, maxMetaBytes: cfg.maxMetaBytes },
+    maxMetricsPerDevice: cfg.maxMetricsPerDevice,
+    maxDevices: cfg.maxDevices,
     onError: (err: unknown) => log.warn({ err }, 'ingest batch failed; retrying'),
   });
   const history = async (params: Record<string, unknown>): Promise<HistoryOutcome> => {

@@ -23,11 +23,19 @@
  * `retryMaxMs`) until it succeeds; a RangeError (invalid point) is not retried.
  * `stop()` unsubscribes, then writes everything queued; if the store still fails
  * after `stopTimeoutMs`, the rest is counted as dropped and `stop()` resolves.
+ *
+ * Series bounds (docs/security.md, "Bounds"): a message past the shape bounds
+ * (bus/shape.ts) is refused whole (`stats().refused`); each device gets at most
+ * `maxMetricsPerDevice` metric names and at most `maxDevices` devices get any,
+ * counted from this start (points of other names: `stats().overCap`), so one
+ * device cannot grow the store's series table without end.
  */
 import { parseDeviceTopic } from '@fieldlink/protocol';
 import type { Bus, BusMessage, Subscription } from '../bus/types.js';
 import { NOT_JSON, jsonOf } from '../bus/json.js';
+import { busShapeProblem, type ShapeLimits } from '../bus/shape.js';
 import type { Point, Store } from '../storage/types.js';
+import { DEFAULT_REGISTRY_LIMITS } from './registry.js';
 
 export interface IngestOptions {
   batchMs?: number;
@@ -40,6 +48,10 @@ export interface IngestOptions {
   retryBaseMs?: number;
   retryMaxMs?: number;
   stopTimeoutMs?: number;
+  /** Payload shape bounds; the registry's defaults when absent. */
+  shape?: ShapeLimits;
+  maxMetricsPerDevice?: number;
+  maxDevices?: number;
   now?: () => number;
   /** Called for every failed write (it is retried) and every rejected batch. */
   onError?: (err: unknown) => void;
@@ -53,6 +65,10 @@ export interface IngestStats {
   dropped: number;
   /** Telemetry messages that were not a JSON object. */
   rejected: number;
+  /** Telemetry messages past a shape bound (depth, keys). */
+  refused: number;
+  /** Points not written because their device or metric name is past --max-devices / --max-metrics-per-device. */
+  overCap: number;
   batches: number;
   retries: number;
   lastError: string | null;
@@ -111,7 +127,7 @@ export class IngestQueue {
   private failing = 0;
   private closing = false;
   private abandoned = false;
-  private readonly s: IngestStats = { queued: 0, written: 0, dropped: 0, rejected: 0, batches: 0, retries: 0, lastError: null };
+  private readonly s: IngestStats = { queued: 0, written: 0, dropped: 0, rejected: 0, refused: 0, overCap: 0, batches: 0, retries: 0, lastError: null };
   private readonly batchMs: number;
   private readonly batchMax: number;
   private readonly queueMax: number;
@@ -130,6 +146,14 @@ export class IngestQueue {
 
   reject(): void {
     this.s.rejected++;
+  }
+
+  refuse(): void {
+    this.s.refused++;
+  }
+
+  overCap(points: number): void {
+    this.s.overCap += points;
   }
 
   /** Queue the points of one message, all or none. Returns false if they were dropped. */
@@ -250,18 +274,41 @@ export class IngestQueue {
   }
 }
 
+/** Metric names admitted per device: at most `maxPerDevice` each, for at most `maxDevices` devices. */
+export class SeriesNames {
+  private readonly byDevice = new Map<string, Set<string>>();
+  constructor(private readonly maxDevices: number, private readonly maxPerDevice: number) {}
+
+  admit(device: string, metric: string): boolean {
+    let names = this.byDevice.get(device);
+    if (!names) {
+      if (this.byDevice.size >= this.maxDevices) return false;
+      this.byDevice.set(device, (names = new Set()));
+    }
+    if (names.has(metric)) return true;
+    if (names.size >= this.maxPerDevice) return false;
+    names.add(metric);
+    return true;
+  }
+}
+
 /** Subscribe to telemetry and feed the queue. Resolves once the subscription is active. */
 export async function startIngest(bus: Bus, store: Store, opts: IngestOptions = {}): Promise<Ingest> {
   const queue = new IngestQueue(store, opts);
   const now = opts.now ?? Date.now;
+  const shape = opts.shape ?? DEFAULT_REGISTRY_LIMITS;
+  const names = new SeriesNames(opts.maxDevices ?? DEFAULT_REGISTRY_LIMITS.maxDevices, opts.maxMetricsPerDevice ?? DEFAULT_REGISTRY_LIMITS.maxMetricsPerDevice);
   const onMessage = (msg: BusMessage) => {
     const t = parseDeviceTopic(msg.topic);
     if (t?.kind !== 'telemetry') return;
+    if (busShapeProblem(msg, shape)) return queue.refuse();
     const parsed = jsonOf(msg);
     if (parsed === NOT_JSON) return queue.reject();
     const points = telemetryPoints(t.device, msg.payload, msg.ts, now(), opts, parsed);
-    if (points === undefined) queue.reject();
-    else queue.push(points);
+    if (points === undefined) return queue.reject();
+    const kept = points.filter((p) => names.admit(p.device, p.metric));
+    if (kept.length < points.length) queue.overCap(points.length - kept.length);
+    queue.push(kept);
   };
   // retained: false — a retained telemetry message is old data, already ingested when it was live.
   // shareGroup: hubs on one external broker split the telemetry, so each point is written once.

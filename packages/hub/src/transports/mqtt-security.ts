@@ -86,14 +86,17 @@ export function installMqttSecurity(broker: Aedes, sec: Security, log: Logger, t
     if (!client) return done(null); // a will published for a client that is gone: it was checked at CONNECT
     if (packet.topic.startsWith('$')) return done(new Error('$ topics are reserved for the hub'));
     const entry = identities.get(client);
-    if (!entry || !sec.allow(entry.who, 'publish', packet.topic, 'mqtt')) {
+    const drop = () => {
       (packet as PublishPacket & { [DROP]?: boolean })[DROP] = true;
-      return done(null);
-    }
-    if (entry.bucket && !entry.bucket.take()) {
+      done(null);
+    };
+    // The rate first: a refused publish costs a token like any other, so refusals cannot be flooded past --publish-rate.
+    if (entry?.bucket && !entry.bucket.take()) {
       sec.rateLimited++;
-      (packet as PublishPacket & { [DROP]?: boolean })[DROP] = true;
+      return drop();
     }
+    if (!entry || !sec.allow(entry.who, 'publish', packet.topic, 'mqtt')) return drop();
+    if (sec.shapes.check('mqtt', packet.topic, packet.payload, entry.who)) return drop();
     done(null);
   };
 

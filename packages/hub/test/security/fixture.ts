@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HubConfig } from '../../src/config/options.js';
 import type { Hub } from '../../src/hub.js';
+import type { Logger } from '../../src/log.js';
 import { openIdentities } from '../../src/storage/index.js';
 import { fastHash, generateSecret, hashPassword, makeToken } from '../../src/auth/secrets.js';
 import { RawClient, mqttConnect, startTestHub, wsUrl } from '../helpers.js';
@@ -23,10 +24,11 @@ export interface Secured {
   stop(): Promise<void>;
 }
 
-export async function securedHub(over: Partial<HubConfig> = {}): Promise<Secured> {
+/** `log`: the hub's logger (default: silent), for tests that count log lines. */
+export async function securedHub(over: Partial<HubConfig> = {}, log?: Logger): Promise<Secured> {
   const dir = mkdtempSync(join(tmpdir(), 'fl-sec-'));
   const store = `sqlite:${join(dir, 'fl.db')}`;
-  const hub = await startTestHub({ store, anonymous: 'none', authTimeoutMs: 800, ...over });
+  const hub = await startTestHub({ store, anonymous: 'none', authTimeoutMs: 800, ...over }, log);
   const ids = openIdentities({ url: store });
   const now = Date.now();
   const secret = { d1: generateSecret(), d2: generateSecret() };

@@ -10,6 +10,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { CloseCodes, parseRequest, type CodeName, type Request } from '@fieldlink/protocol';
 import type { BrowserContext } from './context.js';
+import { frameId } from '../../bus/shape.js';
 import { BrowserSession, type SessionLimits } from './session.js';
 import { sub, unsub } from './ops/sub.js';
 import { pub } from './ops/pub.js';
@@ -90,6 +91,9 @@ export function createBrowserDoor(ctx: BrowserContext, opts: BrowserDoorOptions)
         s.fail(undefined, 'NOT_UTF8');
         return s.close(CloseCodes.INVALID_PAYLOAD.code, 'invalid UTF-8'); // RFC 6455 §8.1
       }
+      // Nesting is bounded before parsing: everything downstream (JSON.stringify included) recurses on it.
+      const deep = ctx.security.shapes.checkFrame('ws', buf);
+      if (deep) return s.fail(frameId(buf), 'PAYLOAD_LIMIT', deep.message);
       const parsed = parseRequest(buf.toString('utf8'));
       if (!parsed.ok) return s.fail(parsed.id, parsed.code, parsed.message);
       const r = parsed.value;
@@ -97,7 +101,8 @@ export function createBrowserDoor(ctx: BrowserContext, opts: BrowserDoorOptions)
       (inFlight ??= new Set()).add(r.id);
       dispatch(s, r)
         .catch((err: unknown) => {
-          ctx.log.error({ err, op: r.op, reqId: r.id }, 'browser request failed');
+          // summarised: a client that can trigger one failure can trigger it in a loop
+          ctx.security.logs.note('error', `failed:ws:${r.op}:${(err as Error)?.message}`, { err, op: r.op, reqId: r.id }, 'browser request failed');
           s.fail(r.id, 'INTERNAL');
         })
         .finally(() => inFlight?.delete(r.id));

@@ -7,6 +7,12 @@
  * increasing on every topic. Recent frames stay in a bounded ring so a client that
  * reconnects with `since` gets what it missed, when the hub can prove it has all
  * of it (its filter was subscribed without a break since then).
+ *
+ * Lingering is bounded (docs/security.md, "Bounds"): a filter nobody holds
+ * stays on the bus `lingerMs` for resumes, but at most `maxLingering` such
+ * filters in total and `maxLingeringPerOwner` left by one owner (identity, or
+ * address when anonymous); past either bound the oldest lingering filter goes
+ * first (`lingerEvicted`), so sub/unsub churn cannot pile up bus subscriptions.
  */
 import type { Bus, BusMessage, Subscription } from '../../bus/types.js';
 import { topicMatches } from '@fieldlink/protocol';
@@ -15,6 +21,8 @@ import { encodePush } from './encode.js';
 export interface FanoutTarget {
   /** Deliver a push (a complete WebSocket frame); `msg` identifies the publish for de-duplication. */
   push(frame: Buffer, msg: BusMessage): void;
+  /** Who the lingering of a filter this target was the last to leave is charged to. */
+  readonly owner?: string;
 }
 
 interface FilterEntry {
@@ -24,6 +32,8 @@ interface FilterEntry {
   /** Seq at which the bus subscription became active: messages after it are all in the ring. */
   sinceSeq: number;
   lingerTimer?: ReturnType<typeof setTimeout>;
+  /** Set while lingering: the owner it is charged to. */
+  lingerOwner?: string;
 }
 
 interface RingItem { seq: number; topic: string; frame: Buffer; msg: BusMessage }
@@ -32,6 +42,9 @@ export interface FanoutOptions {
   ringSize: number;
   /** Keep an unused filter's bus subscription this long, so quick reconnects can resume. */
   lingerMs: number;
+  /** Lingering filters in total (default 10,000) and per owner (default 200); 0 = no lingering. */
+  maxLingering?: number;
+  maxLingeringPerOwner?: number;
 }
 
 export class Fanout {
@@ -41,6 +54,11 @@ export class Fanout {
   private readonly filters = new Map<string, FilterEntry>();
   private readonly ring: (RingItem | undefined)[];
   private ringHead = 0;
+  /** Lingering filters, oldest first; and per owner, oldest first. */
+  private readonly lingerers = new Map<string, FilterEntry>();
+  private readonly lingerByOwner = new Map<string, Set<string>>();
+  /** Lingering filters dropped before their time by a bound. */
+  lingerEvicted = 0;
 
   constructor(private readonly bus: Bus, private readonly opts: FanoutOptions) {
     this.ring = new Array<RingItem | undefined>(Math.max(1, opts.ringSize));
@@ -48,6 +66,10 @@ export class Fanout {
 
   get filterCount(): number {
     return this.filters.size;
+  }
+
+  get lingering(): number {
+    return this.lingerers.size;
   }
 
   /** Serialise once per publish; assigns the seq. Retained replays get their own frames. */
@@ -77,7 +99,7 @@ export class Fanout {
         });
       this.filters.set(filter, (e = entry));
     }
-    clearTimeout(e.lingerTimer);
+    this.unlinger(filter, e);
     e.targets.add(target);
     await e.ready;
   }
@@ -85,8 +107,38 @@ export class Fanout {
   remove(target: FanoutTarget, filter: string): void {
     const e = this.filters.get(filter);
     if (!e || !e.targets.delete(target) || e.targets.size > 0) return;
-    e.lingerTimer = setTimeout(() => this.drop(filter, e), this.opts.lingerMs);
+    const max = this.opts.maxLingering ?? 10_000;
+    const perOwner = this.opts.maxLingeringPerOwner ?? 200;
+    if (this.opts.lingerMs <= 0 || max <= 0 || perOwner <= 0) return void this.drop(filter, e);
+    const owner = target.owner ?? '?';
+    e.lingerOwner = owner;
+    e.lingerTimer = setTimeout(() => void this.drop(filter, e), this.opts.lingerMs);
     e.lingerTimer.unref?.();
+    this.lingerers.set(filter, e);
+    let mine = this.lingerByOwner.get(owner);
+    if (!mine) this.lingerByOwner.set(owner, (mine = new Set()));
+    mine.add(filter);
+    while (mine.size > perOwner) this.evict(mine.values().next().value!);
+    while (this.lingerers.size > max) this.evict(this.lingerers.keys().next().value!);
+  }
+
+  private evict(filter: string): void {
+    const e = this.lingerers.get(filter);
+    if (!e) return;
+    this.lingerEvicted++;
+    void this.drop(filter, e);
+  }
+
+  /** No longer lingering: someone holds it again, or it is dropped. */
+  private unlinger(filter: string, e: FilterEntry): void {
+    clearTimeout(e.lingerTimer);
+    e.lingerTimer = undefined;
+    if (e.lingerOwner === undefined) return;
+    if (this.lingerers.get(filter) === e) this.lingerers.delete(filter);
+    const mine = this.lingerByOwner.get(e.lingerOwner);
+    mine?.delete(filter);
+    if (mine?.size === 0) this.lingerByOwner.delete(e.lingerOwner);
+    e.lingerOwner = undefined;
   }
 
   /**
@@ -124,7 +176,7 @@ export class Fanout {
   }
 
   private async drop(filter: string, e: FilterEntry): Promise<void> {
-    clearTimeout(e.lingerTimer);
+    this.unlinger(filter, e);
     if (this.filters.get(filter) !== e) return;
     this.filters.delete(filter);
     await e.ready;

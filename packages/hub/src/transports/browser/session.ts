@@ -9,6 +9,15 @@
  * on fresh values; replies (command answers included) are never dropped or
  * queued. A connection stalled for the stall timeout, or with more than the hard
  * limit buffered, is closed with 4008 so one stuck browser cannot hold memory.
+ *
+ * Replays (retained values of a new subscription, frames missed before a
+ * resume) are sent by `replay` with flow control: never more than the soft limit
+ * buffered, yielding to the event loop every REPLAY_SLICE_BYTES, so one large
+ * replay neither holds the frames of all its messages at once nor stalls other
+ * clients; replayed frames are not dropped (a replay that cannot drain within
+ * the stall timeout closes the connection, 4008). Live pushes for the session
+ * wait meanwhile (retained before live) in a buffer bounded like the queue:
+ * past the soft limit its oldest are dropped, counted.
  */
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
@@ -37,6 +46,7 @@ export class BrowserSession implements FanoutTarget {
   private lastMsg: BusMessage | undefined;
   /** While retained values of a new subscription are being sent, live pushes wait here. */
   private held: Buffer[] | undefined;
+  private heldBytes = 0;
   private holding = 0;
   private closed = false;
   private queue: Buffer[] | undefined; // allocated when the socket first falls behind
@@ -69,6 +79,12 @@ export class BrowserSession implements FanoutTarget {
     if (!this.live) this.close(CloseCodes.TRY_AGAIN_LATER.code, 'hub busy');
   }
 
+  /** Lingering filters are charged to the identity, or to the address when anonymous (fanout.ts). */
+  get owner(): string {
+    const who = this.identity;
+    return who && who.kind !== 'anonymous' ? `${who.kind}:${who.id}` : `addr:${this.remote}`;
+  }
+
   get maxSubscriptions(): number {
     return this.limits.maxSubscriptions;
   }
@@ -77,8 +93,18 @@ export class BrowserSession implements FanoutTarget {
     // The bus hands one publish to each matching filter in turn with the same object (bus contract item 2).
     if (msg === this.lastMsg) return;
     this.lastMsg = msg;
-    if (this.held) this.held.push(frame);
+    if (this.held) this.holdFrame(frame);
     else this.write(frame);
+  }
+
+  private holdFrame(frame: Buffer): void {
+    const held = this.held!;
+    held.push(frame);
+    this.heldBytes += frame.length;
+    while (this.heldBytes > this.limits.softLimitBytes && held.length > 1) {
+      this.heldBytes -= held.shift()!.length;
+      this.dropped++;
+    }
   }
 
   hold(): void {
@@ -90,12 +116,50 @@ export class BrowserSession implements FanoutTarget {
     if (--this.holding > 0 || !this.held) return;
     const frames = this.held;
     this.held = undefined;
+    this.heldBytes = 0;
     for (const f of frames) this.write(f);
   }
 
-  /** Retained values sent to this session only, outside the shared fan-out. */
-  pushDirect(frame: Buffer): void {
-    this.write(frame);
+  /**
+   * Frames for this session only, outside the shared fan-out, in order and with
+   * flow control (see above); `frameOf` builds each one just before it is sent.
+   * Resolves with the number sent: fewer than `items` when the connection closed.
+   */
+  async replay<T>(items: Iterable<T>, frameOf: (item: T) => Buffer): Promise<number> {
+    let sent = 0;
+    let slice = 0;
+    for (const it of items) {
+      if (this.closed || this.ws.readyState !== 1) break;
+      if (this.queue?.length || this.ws.bufferedAmount > this.limits.softLimitBytes) {
+        if (!(await this.drained())) break;
+        slice = 0;
+      } else if (slice >= REPLAY_SLICE_BYTES) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        slice = 0;
+        if (this.closed || this.ws.readyState !== 1) break;
+      }
+      const f = frameOf(it);
+      this.sent++;
+      corkForThisTurn(this.raw, f.length);
+      this.raw.write(f);
+      slice += f.length;
+      sent++;
+    }
+    return sent;
+  }
+
+  /** Wait until the socket has drained below the soft limit; false (and closed, 4008) when it stalls past the timeout. */
+  private async drained(): Promise<boolean> {
+    const since = Date.now();
+    while (this.queue?.length || this.ws.bufferedAmount > this.limits.softLimitBytes) {
+      if (this.closed || this.ws.readyState !== 1) return false;
+      if (this.ws.bufferedAmount > this.limits.hardLimitBytes || Date.now() - since > this.limits.stallTimeoutMs) {
+        this.kick();
+        return false;
+      }
+      await new Promise<void>((resolve) => setTimeout(resolve, 10));
+    }
+    return !this.closed && this.ws.readyState === 1;
   }
 
   reply(id: string, result: unknown): void {
@@ -175,6 +239,8 @@ export class BrowserSession implements FanoutTarget {
  * policy.
  */
 const CORK_BYTES = 16 * 1024;
+/** A replay yields to the event loop after this many bytes written in one turn. */
+const REPLAY_SLICE_BYTES = 256 * 1024;
 const corked = new Map<Duplex, number>();
 function corkForThisTurn(socket: Duplex, bytes: number): void {
   const held = corked.get(socket);

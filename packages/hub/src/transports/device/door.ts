@@ -12,6 +12,7 @@ import { CloseCodes, deviceTopic, errorBody, parseDeviceFrame, parseDeviceTopic,
 import type { Logger } from 'pino';
 import type { Bus, Subscription } from '../../bus/types.js';
 import type { Identity, Security } from '../../auth/index.js';
+import { frameId } from '../../bus/shape.js';
 import type { TokenBucket } from '../../auth/limits.js';
 import type { LiveHandle } from '../../auth/live.js';
 import { closeReasonMustBeUtf8 } from '../ws-close.js';
@@ -116,26 +117,37 @@ export function createDeviceDoor(bus: Bus, log: Logger, opts: DeviceDoorOptions,
     const topic =
       f.op === 'meta' ? deviceTopic.meta(device) : f.op === 'telemetry' ? deviceTopic.telemetry(device) : f.op === 'pub' ? `devices/${device}/${f.topic}` : undefined;
     if (topic !== undefined) {
-      if (!security.allow(who, 'publish', topic, 'ws/device')) return fail(c, f.id, 'FORBIDDEN', `not allowed to publish to "${topic}"`);
+      // The rate first: refused publishes cost a token too, so refusals cannot be flooded past --publish-rate.
       if (c.bucket && !c.bucket.take()) {
         security.rateLimited++;
         return fail(c, f.id, 'RATE_LIMITED', 'publishing faster than --publish-rate allows');
       }
+      if (!security.allow(who, 'publish', topic, 'ws/device')) return fail(c, f.id, 'FORBIDDEN', `not allowed to publish to "${topic}"`);
     }
+    /** Publish unless the payload passes a shape bound (bus/shape.ts); false when refused (answered). */
+    const publish = async (t: string, payload: string, retain: boolean) => {
+      const bad = security.shapes.check('ws_device', t, payload, who);
+      if (bad) {
+        fail(c, f.id, 'PAYLOAD_LIMIT', bad.message);
+        return false;
+      }
+      await bus.publish(t, payload, { retain, qos: 1 });
+      return true;
+    };
     switch (f.op) {
       case 'meta':
-        await bus.publish(deviceTopic.meta(device), JSON.stringify(f.meta), { retain: true, qos: 1 });
-        return ok(c, f.id, null);
+        if (await publish(deviceTopic.meta(device), JSON.stringify(f.meta), true)) ok(c, f.id, null);
+        return;
       case 'telemetry': {
         const body = f.ts === undefined ? f.data : { ...f.data, ts: f.ts };
-        await bus.publish(deviceTopic.telemetry(device), JSON.stringify(body), { qos: 1 });
-        return ok(c, f.id, null);
+        if (await publish(deviceTopic.telemetry(device), JSON.stringify(body), false)) ok(c, f.id, null);
+        return;
       }
       case 'pub': {
         const topic = `devices/${device}/${f.topic}`;
         const payload = typeof f.payload === 'string' ? f.payload : JSON.stringify(f.payload);
-        await bus.publish(topic, payload, { retain: f.retain ?? false, qos: 1 });
-        return ok(c, f.id, { topic });
+        if (await publish(topic, payload, f.retain ?? false)) ok(c, f.id, { topic });
+        return;
       }
       case 'res': {
         const method = c.open.get(f.id);
@@ -161,10 +173,14 @@ export function createDeviceDoor(bus: Bus, log: Logger, opts: DeviceDoorOptions,
         fail(c, undefined, 'NOT_UTF8');
         return ws.close(CloseCodes.INVALID_PAYLOAD.code, 'invalid UTF-8');
       }
+      // Nesting is bounded before parsing: everything downstream (JSON.stringify included) recurses on it.
+      const deep = security.shapes.checkFrame('ws_device', buf);
+      if (deep) return fail(c, frameId(buf), 'PAYLOAD_LIMIT', deep.message);
       const parsed = parseDeviceFrame(buf.toString('utf8'));
       if (!parsed.ok) return fail(c, parsed.id, parsed.code, parsed.message);
       handle(c, parsed.value).catch((err: unknown) => {
-        log.error({ err, device: c.device }, 'device frame failed');
+        // summarised: a device that can trigger one failure can trigger it in a loop
+        security.logs.note('error', `failed:ws_device:${c.device}:${(err as Error)?.message}`, { err, device: c.device }, 'device frame failed');
         fail(c, parsed.value.id, 'INTERNAL');
       });
     });

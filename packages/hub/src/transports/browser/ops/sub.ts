@@ -4,7 +4,8 @@ import type { BrowserSession } from '../session.js';
 
 /**
  * `sub`: join the shared fan-out for the filter, then send this session the
- * retained values (or, with `epoch`+`since`, what it missed) before any live push.
+ * retained values (or, with `epoch`+`since`, what it missed) before any live push,
+ * with flow control so a large replay stalls neither this client nor others.
  * Subscribing again to a filter already held is idempotent.
  */
 export async function sub(ctx: BrowserContext, s: BrowserSession, req: SubRequest): Promise<void> {
@@ -23,18 +24,26 @@ export async function sub(ctx: BrowserContext, s: BrowserSession, req: SubReques
     if (req.epoch !== undefined && req.since !== undefined) {
       const missed = ctx.fanout.replay(filter, req.epoch, req.since);
       resumed = missed !== undefined;
-      for (const it of missed ?? []) s.pushDirect(it.frame);
+      if (missed) await s.replay(missed, (it) => it.frame);
     }
     if (!resumed && !already && req.retained !== false) {
-      for (const m of await ctx.bus.retained(filter)) {
-        s.pushDirect(ctx.fanout.frameFor(m));
-        retained++;
-      }
+      // Flow-controlled (session.ts): frames are built one by one as the socket drains.
+      retained = await s.replay(consume(await ctx.bus.retained(filter)), (m) => ctx.fanout.frameFor(m));
     }
   } finally {
     s.release();
   }
   s.reply(req.id, { filter, retained, ...(resumed !== undefined ? { resumed } : {}), epoch: ctx.fanout.epoch });
+}
+
+/**
+ * Items handed out once each and released: a message sent is no longer referenced
+ * here, so its parse and frame (cached on the message, bus/json.ts, fanout.ts)
+ * can be collected while the rest of a large replay is still going out.
+ */
+function* consume<T>(items: T[]): Generator<T> {
+  items.reverse();
+  while (items.length > 0) yield items.pop()!;
 }
 
 export function unsub(ctx: BrowserContext, s: BrowserSession, req: UnsubRequest): void {
