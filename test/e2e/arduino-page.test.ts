@@ -1,0 +1,231 @@
+/**
+ * Example 1, the ESP32 that hosts its own live page, checked without an ESP32
+ * toolchain (none here: the sketch is read as data, see sketch.ts):
+ * - page.h is what scripts/arduino-page.mjs generates from packages/device/public/,
+ *   and holds those files byte for byte, so the board serves the page the node
+ *   serves (node-page.test.ts runs that page in Chromium);
+ * - the sketch serves every route the node serves, with the node's content types
+ *   and security headers, and its WebSocket is at the path the page opens;
+ * - the live frames it builds (hello, reading, identify, the hub status) are the
+ *   node's frames: their examples pass the same schema (liveFrameProblems) and the
+ *   code between the markers writes exactly the example's fields;
+ * - every library it includes is listed in examples/arduino/README.md with a
+ *   version, and its braces and parentheses balance.
+ * The last test edits the sketch in small ways and expects each edit to be caught.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { GAIN_VALUE, liveFrameProblems } from '@fieldlink/device';
+import { SKETCH_DIR, SKETCH_PATH, checkLiterals, extractMarkers, isObj, isPrefix, leafPaths, samePaths, show, uses, writes, type Json } from './sketch.js';
+
+const ROOT = new URL('../../', import.meta.url);
+const read = (rel: string | URL) => readFileSync(typeof rel === 'string' ? new URL(rel, ROOT) : rel, 'utf8');
+const PUBLIC = 'packages/device/public/';
+/** Headers that come with the board's core (arduino-esp32) or the C library: no Library Manager entry. */
+const CORE_HEADERS = new Set(['Arduino.h', 'WiFi.h', 'Wire.h', 'sys/time.h', 'time.h']);
+
+/** The node's routes and headers, read from its source (packages/device/src/node/http.ts). */
+function nodeRoutes(): { files: Record<string, { file: string; type: string }>; csp: string; wsPath: string } {
+  const src = read('packages/device/src/node/http.ts');
+  const files: Record<string, { file: string; type: string }> = {};
+  for (const m of src.matchAll(/'(\/[^']*)': \{ file: '([^']+)', type: '([^']+)' \}/g)) files[m[1]!] = { file: m[2]!, type: m[3]! };
+  const csp = /'content-security-policy': "([^"]+)"/.exec(src)![1]!;
+  const wsPath = /WebSocketServer\(\{[^}]*path: '([^']+)'/.exec(src)![1]!;
+  return { files, csp, wsPath };
+}
+
+/** C/C++ source without comments, string and char literals (raw strings included), for structural checks. */
+function stripLiterals(src: string): string {
+  let out = '';
+  for (let i = 0; i < src.length;) {
+    const rest = src.slice(i);
+    const raw = /^R"(\w*)\(/.exec(rest);
+    if (raw) { const end = rest.indexOf(`)${raw[1]}"`); i += end < 0 ? rest.length : end + raw[1]!.length + 2; out += '""'; continue; }
+    if (rest.startsWith('//')) { const nl = rest.indexOf('\n'); i += nl < 0 ? rest.length : nl; continue; }
+    if (rest.startsWith('/*')) { const end = rest.indexOf('*/'); i += end < 0 ? rest.length : end + 2; continue; }
+    const q = src[i]!;
+    if (q === '"' || q === "'") {
+      let j = i + 1;
+      while (j < src.length && src[j] !== q && src[j] !== '\n') j += src[j] === '\\' ? 2 : 1;
+      out += q + q;
+      i = j + 1;
+      continue;
+    }
+    out += q;
+    i++;
+  }
+  return out;
+}
+
+function balanceProblems(src: string): string[] {
+  const pairs: Record<string, string> = { ')': '(', ']': '[', '}': '{' };
+  const stack: string[] = [];
+  for (const ch of stripLiterals(src)) {
+    if ('([{'.includes(ch)) stack.push(ch);
+    else if (ch in pairs && stack.pop() !== pairs[ch]) return [`unbalanced "${ch}"`];
+  }
+  return stack.length ? [`unclosed ${stack.join('')}`] : [];
+}
+
+/** Raw string literals of page.h by symbol. */
+function headerStrings(header: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const m of header.matchAll(/static const char (\w+)\[\] PROGMEM = R"(\w*)\(([\s\S]*?)\)\2";/g)) out[m[1]!] = m[3]!;
+  return out;
+}
+
+/** README table rows `| library | author | version | <header.h> | for |`, by header. */
+function readmeLibraries(readme: string): Record<string, { library: string; version: string }> {
+  const out: Record<string, { library: string; version: string }> = {};
+  for (const m of readme.matchAll(/^\|\s*([^|]+?)\s*\|\s*[^|]*\|\s*([^|]*?)\s*\|\s*`<([^>]+)>`\s*\|/gm)) out[m[3]!] = { library: m[1]!, version: m[2]! };
+  return out;
+}
+
+/** Everything wrong with the sketch's web server and live frames; empty when it serves the node's page. */
+function checkLivePage(src: string, header: string, readme: string): string[] {
+  const problems: string[] = [];
+  const node = nodeRoutes();
+  const strings = headerStrings(header);
+
+  if (!/^#include "page\.h"$/m.test(src)) problems.push('the sketch must #include "page.h"');
+  // routes: web.on("<path>", HTTP_GET, … sendPage(r, "<type>", SYMBOL) …)
+  const routes: Record<string, { type: string; symbol: string }> = {};
+  for (const m of src.matchAll(/web\.on\("([^"]+)",\s*HTTP_GET,[^\n]*?sendPage\(\s*\w+\s*,\s*"([^"]+)"\s*,\s*(\w+)\s*\)/g)) routes[m[1]!] = { type: m[2]!, symbol: m[3]! };
+  for (const [path, f] of Object.entries(node.files)) {
+    const r = routes[path];
+    if (!r) { problems.push(`the node serves ${path}, the sketch does not`); continue; }
+    if (r.type !== f.type) problems.push(`${path}: content type "${r.type}", the node sends "${f.type}"`);
+    const served = strings[r.symbol];
+    if (served === undefined) problems.push(`${path}: ${r.symbol} is not in page.h`);
+    else if (served !== read(`${PUBLIC}${f.file}`)) problems.push(`${path}: ${r.symbol} is not ${PUBLIC}${f.file}`);
+  }
+  for (const path of Object.keys(routes)) if (!node.files[path]) problems.push(`the sketch serves ${path}, which the node does not`);
+  // the WebSocket the page opens, and the node's security headers
+  const ws = /AsyncWebSocket\s+(\w+)\("([^"]+)"\)/.exec(src);
+  const appWs = /\/\/\$\{location\.host\}(\/[^`]+)`/.exec(read(`${PUBLIC}app.js`))?.[1];
+  if (!ws) problems.push('no AsyncWebSocket declared');
+  else {
+    if (ws[2] !== node.wsPath || ws[2] !== appWs) problems.push(`AsyncWebSocket at "${ws[2]}": the page opens ${appWs}, the node serves ${node.wsPath}`);
+    if (!new RegExp(`web\\.addHandler\\(&${ws[1]}\\)`).test(src)) problems.push(`${ws[1]} is not added to the web server`);
+  }
+  if (/const char CSP\[\] = "([^"]+)"/.exec(src)?.[1] !== node.csp) problems.push('CSP differs from the node\'s content-security-policy');
+  for (const h of ['"Content-Security-Policy", CSP', '"X-Content-Type-Options", "nosniff"', '"Cache-Control", "no-cache"']) if (!src.includes(`addHeader(${h})`)) problems.push(`sendPage must add the header ${h}`);
+
+  // live frames
+  const marks = extractMarkers(src, problems).filter((m) => m.type === 'frame' && m.name.startsWith('live:'));
+  const frame = (name: string) => {
+    const found = marks.filter((m) => m.name === `live:${name}`);
+    if (found.length !== 1) problems.push(`expected one "fieldlink:frame live:${name}" marker, found ${found.length}`);
+    return found[0];
+  };
+  const hub = frame('hub');
+  if (hub) {
+    const w = writes(hub.body, 'hub');
+    samePaths('live:hub', w.map((x) => x.path), hub.example, problems);
+    checkLiterals('live:hub', w, hub.example, problems);
+  }
+  const gains = [...src.matchAll(/case VEML7700_GAIN_\w+: return "([^"]+)";|default: return "([^"]+)";/g)].map((m) => m[1] ?? m[2]!).sort();
+  if (JSON.stringify(gains) !== JSON.stringify(Object.keys(GAIN_VALUE).sort())) problems.push(`gainName() gives ${gains.join(',')}, the schema's gains are ${Object.keys(GAIN_VALUE).join(',')}`);
+  for (const name of ['hello', 'reading', 'identify']) {
+    const f = frame(name);
+    if (!f) continue;
+    const what = `live:${name}`;
+    // The hub object is filled by addHubStatus (checked above): the code path stops at ["hub"].
+    samePaths(what, uses(f.body, 'live'), f.example, problems);
+    checkLiterals(what, writes(f.body, 'live'), f.example, problems);
+    if (isObj(f.example) && f.example.op !== name) problems.push(`${what}: op is ${JSON.stringify(f.example.op)}`);
+    if (/addHubStatus\(\s*live\["hub"\]/.test(f.body) && hub && isObj(f.example) && JSON.stringify(f.example.hub) !== JSON.stringify(hub.example)) problems.push(`${what}: the example's hub is not live:hub's example`);
+    // arrays of objects: JsonArray a = live["k"].to<JsonArray>(); JsonObject o = a.add<JsonObject>(); o["x"] = …
+    for (const arr of f.body.matchAll(/JsonArray (\w+) = live\["(\w+)"\]\.to<JsonArray>\(\)/g)) {
+      const item = new RegExp(`JsonObject (\\w+) = ${arr[1]}\\.add<JsonObject>\\(\\)`).exec(f.body);
+      const ex = isObj(f.example) ? f.example[arr[2]!] : undefined;
+      if (!item || !Array.isArray(ex) || !ex.length) { problems.push(`${what}: ${arr[2]} must be an array of objects with an example item`); continue; }
+      samePaths(`${what}.${arr[2]}[]`, writes(f.body, item[1]!).map((x) => x.path), ex[0]!, problems);
+    }
+    for (const p of liveFrameProblems(f.example)) problems.push(`${what}: ${p}`);
+    // without a hub the url is left out: that frame must pass too
+    if (isObj(f.example) && isObj(f.example.hub)) {
+      const { url: _url, ...noHub } = f.example.hub;
+      for (const p of liveFrameProblems({ ...f.example, hub: noHub })) problems.push(`${what} without a hub: ${p}`);
+    }
+    // the buffer it is serialised into holds the largest such frame (a 96-byte hub url, long numbers)
+    const buf = /char buf\[(\d+)\];\s*size_t n = serializeJson\(live, buf, sizeof buf\);/.exec(src.slice(src.indexOf(f.body)));
+    if (buf && src.slice(src.indexOf(f.body)).indexOf(buf[0]) < f.body.length + 200) {
+      // every number as long as a uint64 or a float in exponent form gets (20 characters), the hub url at its 95-byte maximum
+      const big = JSON.stringify(f.example).replace(/-?\d+(\.\d+)?(e[+-]?\d+)?/g, '1'.repeat(20)).replace(/"mqtt:\/\/[^"]*"/, `"${'x'.repeat(95)}"`);
+      if (big.length + 1 > Number(buf[1])) problems.push(`${what}: char buf[${buf[1]}] is too small for ${big.length + 1} bytes`);
+    }
+  }
+  for (const m of marks) if (!['hub', 'hello', 'reading', 'identify'].includes(m.name.slice(5))) problems.push(`unknown live frame ${m.name}`);
+
+  // libraries: every #include <…> outside the core is a README row with a version
+  const libs = readmeLibraries(readme);
+  for (const m of src.matchAll(/^#include <([^>]+)>/gm)) {
+    if (CORE_HEADERS.has(m[1]!)) continue;
+    const row = libs[m[1]!];
+    if (!row) problems.push(`#include <${m[1]}>: no library in examples/arduino/README.md names this header`);
+    else if (!/\d/.test(row.version)) problems.push(`${row.library}: no version in the README`);
+    else if (!new RegExp(`"?${row.library.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}@${row.version.replace(/\./g, '\\.')}"?`).test(readme)) problems.push(`${row.library}@${row.version} is not in the README's arduino-cli lib install line`);
+  }
+  problems.push(...balanceProblems(src).map((p) => `sketch: ${p}`));
+  problems.push(...balanceProblems(header).map((p) => `page.h: ${p}`));
+  return problems;
+}
+
+const README = () => read('examples/arduino/README.md');
+const HEADER = () => readFileSync(new URL('page.h', SKETCH_DIR), 'utf8');
+
+test('arduino page: page.h is what scripts/arduino-page.mjs generates from the node\'s page', () => {
+  const r = spawnSync(process.execPath, [fileURLToPath(new URL('scripts/arduino-page.mjs', ROOT)), '--check'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const strings = headerStrings(HEADER());
+  assert.deepEqual(Object.keys(strings).sort(), ['PAGE_APP_JS', 'PAGE_INDEX_HTML', 'PAGE_STYLE_CSS']);
+  assert.equal(strings.PAGE_APP_JS, read(`${PUBLIC}app.js`));
+});
+
+test('arduino page: the sketch serves the node\'s page and live frames, with listed libraries', () => {
+  assert.deepEqual(checkLivePage(readFileSync(SKETCH_PATH, 'utf8'), HEADER(), README()), []);
+});
+
+test('arduino page: drifted sketches, headers and READMEs fail', () => {
+  const src = readFileSync(SKETCH_PATH, 'utf8');
+  const header = HEADER();
+  const readme = README();
+  const drifts: [string, 'src' | 'header' | 'readme', string | RegExp, string][] = [
+    ['reading field', 'src', 'live["lux"] = lux;', 'live["lx"] = lux;'],
+    ['extra reading field', 'src', 'live["als"] = als;', 'live["als"] = als;\n  live["temp"] = 20;'],
+    ['reading op', 'src', 'live["op"] = "reading";', 'live["op"] = "telemetry";'],
+    ['hello field', 'src', 'live["intervalMs"] = intervalMs;', 'live["interval"] = intervalMs;'],
+    ['history item field', 'src', 'point["lux"] = p.lux;', 'point["value"] = p.lux;'],
+    ['hub field', 'src', 'hub["connected"] = mqtt.connected();', 'hub["up"] = mqtt.connected();'],
+    ['identify field', 'src', 'live["until"] = until;', 'live["untilMs"] = until;'],
+    ['gain name', 'src', 'case VEML7700_GAIN_1_8: return "1/8";', 'case VEML7700_GAIN_1_8: return "0.125";'],
+    ['websocket path', 'src', 'AsyncWebSocket liveSocket("/ws/live");', 'AsyncWebSocket liveSocket("/ws");'],
+    ['route missing', 'src', /\n\s*web\.on\("\/app\.js"[^\n]*/, ''],
+    ['content type', 'src', '"text/css; charset=utf-8", PAGE_STYLE_CSS', '"text/plain", PAGE_STYLE_CSS'],
+    ['wrong file on a route', 'src', '"text/css; charset=utf-8", PAGE_STYLE_CSS', '"text/css; charset=utf-8", PAGE_APP_JS'],
+    ['CSP', 'src', "connect-src 'self'; img-src", "connect-src *; img-src"],
+    ['header not included', 'src', '#include "page.h"', '#include "mypage.h"'],
+    ['unbalanced brace', 'src', 'void startWebServer() {', 'void startWebServer() {{'],
+    ['unlisted library', 'src', '#include <AsyncTCP.h>', '#include <AsyncTCP.h>\n#include <ESPmDNS2.h>'],
+    ['page edited in the header', 'header', 'Fieldlink node', 'Fieldlink board'],
+    ['library version missing', 'readme', /(\|\s*Async TCP\s*\|[^|]*\|)[^|]*(\|\s*`<AsyncTCP\.h>`)/, '$1 $2'],
+    ['library not in the install line', 'readme', /"Async TCP@[^"]*"/, '"Async TCP"'],
+  ];
+  for (const [what, where, from, to] of drifts) {
+    const parts = { src, header, readme };
+    const drifted = { ...parts, [where]: parts[where].replace(from, to) };
+    assert.notEqual(drifted[where], parts[where], `${what}: the drift text no longer occurs; update this test`);
+    assert.notDeepEqual(checkLivePage(drifted.src, drifted.header, drifted.readme), [], `${what}: passed the checks`);
+  }
+});
+
+// Keep the helper honest: leafPaths/isPrefix/show are what samePaths reports with.
+test('arduino page: the frame helpers see nested and array fields', () => {
+  const ex: Json = { op: 'hello', hub: { connected: true }, history: [{ ts: 1, lux: 2 }] };
+  assert.deepEqual(leafPaths(ex).map(show), ['["op"]', '["hub"]["connected"]', '["history"]']);
+  assert.ok(isPrefix(['hub'], ['hub', 'connected']));
+});
