@@ -19,23 +19,11 @@ import { hubOptions, nodeOptions } from '../../packages/hub/src/config/options.j
 import { parseLocalSensor } from '../../packages/hub/src/cli/local-sensors.js';
 import { resolve as resolveConfig } from '../../packages/hub/src/config/schema.js';
 import { RawClient, startTestHub, until, wsUrl, type Frame } from '../../packages/hub/test/helpers.js';
+import { PYTHON, requirePeers } from './peers.js';
 import { SKETCH_PATH, checkLiterals, cFormat, extractMarkers, isObj, isPrefix, leafPaths, samePaths, show, uses, writes, type Json, type Marker } from './sketch.js';
 
-const inCI = Boolean(process.env.CI);
-const PYTHON = '/usr/bin/python3';
 const PY_DIR = fileURLToPath(new URL('../../examples/python/', import.meta.url));
-
-/** Resolves true when `python3 -c code` exits 0 (asynchronously: tests below run a hub in this process). */
-function pythonHas(code: string): Promise<boolean> {
-  if (!existsSync(PYTHON)) return Promise.resolve(false);
-  return new Promise((resolve) => execFile(PYTHON, ['-c', code], { timeout: 10_000 }, (err) => resolve(!err)));
-}
-
-/** Outside CI a missing Debian package skips with the reason; in CI it is a failure (.ci/run installs them). */
-const skipUnless = (ok: boolean, why: string): string | false => (ok || inCI ? false : why);
-
-const hasPaho = await pythonHas('import paho.mqtt.client');
-const hasWebsockets = await pythonHas('import websockets');
+// A missing Debian package fails its test with the line saying what to install (never a skip).
 
 interface Child { proc: ChildProcess; out: string[]; exited: Promise<number | null> }
 
@@ -127,15 +115,18 @@ async function exerciseExample(script: string, hubUrl: (hub: Awaited<ReturnType<
   }
 }
 
-test('python: mqtt_client.py (paho) publishes readings and answers commands', { skip: skipUnless(hasPaho, 'python3-paho-mqtt not installed (.ci/run installs it)') }, async () => {
+test('python: mqtt_client.py (paho) publishes readings and answers commands', async () => {
+  requirePeers(['python3-paho-mqtt']);
   await exerciseExample('mqtt_client.py', (hub) => `mqtt://127.0.0.1:${hub.mqttPort}`, 'py-mqtt-1', 'shutdown');
 });
 
-test('python: ws_client.py (websockets) publishes readings and answers commands', { skip: skipUnless(hasWebsockets, 'python3-websockets not installed (.ci/run installs it)') }, async () => {
+test('python: ws_client.py (websockets) publishes readings and answers commands', async () => {
+  requirePeers(['python3-websockets']);
   await exerciseExample('ws_client.py', (hub) => wsUrl(hub, '/ws/device'), 'py-ws-1', 'closed');
 });
 
-test('python: mqtt_client.py killed hard: the broker publishes its last will', { skip: skipUnless(hasPaho, 'python3-paho-mqtt not installed') }, async () => {
+test('python: mqtt_client.py killed hard: the broker publishes its last will', async () => {
+  requirePeers(['python3-paho-mqtt']);
   const hub = await startTestHub({});
   const id = 'py-mqtt-will';
   const py = runExample('mqtt_client.py', ['--hub', `mqtt://127.0.0.1:${hub.mqttPort}`, '--id', id, '--interval-ms', '200', '--light', '5']);
@@ -422,7 +413,6 @@ function systemdAnalyze(dir: string, files: string[]): Promise<{ code: number; o
     });
   });
 }
-const hasSystemdAnalyze = await new Promise<boolean>((resolve) => execFile('sh', ['-c', 'command -v systemd-analyze'], (err) => resolve(!err)));
 
 test('deploy: fieldlink-hub.service runs the gateway with a valid configuration', () => {
   const u = parseUnit(readFileSync(`${DEPLOY}fieldlink-hub.service`, 'utf8'));
@@ -454,7 +444,8 @@ test('deploy: fieldlink-node.service runs a sensor node with a valid configurati
   assert.ok(cfg.bufferDir.startsWith(`/var/lib/${last(u, 'Service', 'StateDirectory')}`), 'the buffer lives in the StateDirectory');
 });
 
-test('deploy: systemd-analyze verify accepts both units without a warning', { skip: !hasSystemdAnalyze && 'systemd-analyze not installed (the parser tests above still ran)' }, async () => {
+test('deploy: systemd-analyze verify accepts both units without a warning', async () => {
+  requirePeers(['systemd']);
   const dir = mkdtempSync(join(tmpdir(), 'fl-units-'));
   const files = ['fieldlink-hub.service', 'fieldlink-node.service'];
   for (const f of files) {
