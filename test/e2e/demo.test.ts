@@ -114,3 +114,14 @@ test('demo: npm start falls back to free ports when its ports are taken, and say
     await mqtt.close();
   }
 });
+
+test('npm install leaves npx fieldlink runnable: the bin runs the build that "prepare" made', () => {
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  assert.match(pkg.scripts.prepare ?? '', /^npm run build$/, 'npm install and npm ci run "prepare", which builds');
+  const bin = join(root, 'node_modules/.bin/fieldlink'); // what npx runs: the workspace's bin, linked by npm
+  const r = spawnSync(bin, ['--version'], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(r.status, 0, `${r.stderr}${r.stdout}`);
+  const version = (JSON.parse(readFileSync(join(root, 'packages/hub/package.json'), 'utf8')) as { version: string }).version;
+  assert.equal(r.stdout.trim(), version);
+});
