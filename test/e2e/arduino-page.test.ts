@@ -11,14 +11,18 @@
  *   code between the markers writes exactly the example's fields;
  * - every library it includes is listed in examples/arduino/README.md with a
  *   version, and its braces and parentheses balance.
- * The last test edits the sketch in small ways and expects each edit to be caught.
+ * - the page, in Chromium, shows what the sketch's own example frames say (served
+ *   by the node's live-page server, which sends exactly those frames).
+ * A test edits the sketch in small ways and expects each edit to be caught.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { GAIN_VALUE, liveFrameProblems } from '@fieldlink/device';
+import { GAIN_VALUE, liveFrameProblems, startLivePage } from '@fieldlink/device';
+import { launchChromium } from './browser.js';
+import { requirePeers } from './peers.js';
 import { SKETCH_DIR, SKETCH_PATH, checkLiterals, extractMarkers, isObj, isPrefix, leafPaths, samePaths, show, uses, writes, type Json } from './sketch.js';
 
 const ROOT = new URL('../../', import.meta.url);
@@ -228,4 +232,39 @@ test('arduino page: the frame helpers see nested and array fields', () => {
   const ex: Json = { op: 'hello', hub: { connected: true }, history: [{ ts: 1, lux: 2 }] };
   assert.deepEqual(leafPaths(ex).map(show), ['["op"]', '["hub"]["connected"]', '["history"]']);
   assert.ok(isPrefix(['hub'], ['hub', 'connected']));
+});
+
+test('arduino page: the page in Chromium shows the sketch\'s own frames', { timeout: 60_000 }, async () => {
+  requirePeers(['chromium']);
+  const examples: Record<string, Record<string, unknown>> = {};
+  for (const m of extractMarkers(readFileSync(SKETCH_PATH, 'utf8'), [])) if (m.type === 'frame' && m.name.startsWith('live:') && isObj(m.example)) examples[m.name.slice(5)] = m.example;
+  const { op: _op, ...hello } = examples.hello!;
+  const page = await startLivePage({ port: 0, host: '127.0.0.1', hello: () => hello, latest: () => undefined });
+  const browser = await launchChromium({ viewport: { width: 900, height: 560 } });
+  try {
+    const tab = await browser.context.newPage();
+    const errors: string[] = [];
+    tab.on('pageerror', (e) => errors.push(e.message));
+    tab.setDefaultTimeout(10_000);
+    await tab.goto(`http://127.0.0.1:${page.port}/`);
+    await tab.waitForFunction(() => document.querySelector('#link')?.textContent === 'live');
+    await tab.waitForFunction((id) => (document.querySelector('#device')?.textContent ?? '').startsWith(String(id)), hello.id);
+    page.broadcast(examples.reading!);
+    await tab.waitForFunction(() => document.querySelector('#lux')?.textContent === '412.5');
+    assert.match((await tab.locator('#detail').textContent())!, /^ALS 424 · white 530 counts · gain ×1\/8 · 100 ms · /);
+    assert.equal(await tab.locator('#hub').textContent(), 'hub mqtt://192.168.1.10:1883: connected · 0 buffered');
+    // a board without NTP: `until` counts from boot, far in the browser's past; durationMs still flashes it
+    page.broadcast({ ...examples.identify!, until: 12_345 });
+    await tab.waitForFunction(() => document.body.classList.contains('identify'));
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(await tab.evaluate(() => document.body.classList.contains('identify')), true, 'still flashing: durationMs, not until, decides');
+    // without a hub configured the board leaves out the url: the page says so
+    const { url: _url, ...noHub } = examples.reading!.hub as Record<string, unknown>;
+    page.broadcast({ ...examples.reading!, hub: noHub });
+    await tab.waitForFunction(() => document.querySelector('#hub')?.textContent === 'no hub configured');
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+    await page.close();
+  }
 });

@@ -223,12 +223,13 @@ void publishBirth() {
 
 // "identify" also flashes every open page, as the node's page does.
 void broadcastIdentify(uint64_t until) {
-  // fieldlink:frame live:identify {"op":"identify","until":1764072005000}
+  // fieldlink:frame live:identify {"op":"identify","until":1764072005000,"durationMs":5000}
   JsonDocument live;
   live["op"] = "identify";
   live["until"] = until;
+  live["durationMs"] = 5000;
   // fieldlink:end
-  char buf[64];
+  char buf[96];
   size_t n = serializeJson(live, buf, sizeof buf);
   liveSocket.textAll(buf, n);
 }
@@ -306,6 +307,7 @@ bool connectHub() {
 
 // Runs in the web server's task (AsyncTCP), not in loop(): only hand the id over.
 void onLiveEvent(AsyncWebSocket* server, AsyncWebSocketClient* client, AwsEventType type, void* arg, uint8_t* data, size_t len) {
+  (void)server; (void)arg; (void)data; (void)len;
   if (type != WS_EVT_CONNECT) return;  // the page sends nothing; closes need no work
   uint32_t clientId = client->id();
   if (xQueueSend(helloQueue, &clientId, 0) != pdTRUE) hellosDropped++;

@@ -29,7 +29,7 @@ static const char PAGE_INDEX_HTML[] PROGMEM = R"fieldlink_page(<!doctype html>
 </html>
 )fieldlink_page";
 
-// app.js (3471 bytes), served as text/javascript; charset=utf-8
+// app.js (3568 bytes), served as text/javascript; charset=utf-8
 static const char PAGE_APP_JS[] PROGMEM = R"fieldlink_page(// Live page of a Fieldlink sensor node: connects to /ws/live on the same origin,
 // shows the latest lux big and the last few minutes on a canvas (log scale, as
 // light spans 0.01 to 100,000 lx). Reconnects with backoff if the node restarts.
@@ -117,7 +117,8 @@ function connect() {
       draw();
     } else if (m.op === 'identify') {
       document.body.classList.add('identify');
-      window.setTimeout(() => document.body.classList.remove('identify'), Math.max(0, m.until - Date.now()));
+      // durationMs needs no common clock (a board without NTP counts from boot)
+      window.setTimeout(() => document.body.classList.remove('identify'), m.durationMs ?? Math.max(0, m.until - Date.now()));
     }
   };
 }

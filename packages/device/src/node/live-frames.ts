@@ -8,10 +8,12 @@
  *
  *   {op:"hello", id, model, intervalMs, history:[{ts, lux}…], latest?, hub?}   once, on connect
  *   {op:"reading", ts, lux, white, als, gain, integrationMs, hub?}              every reading
- *   {op:"identify", until}                                                     flash the page until `until`
+ *   {op:"identify", until, durationMs?}                                        flash the page for durationMs
+ *                                                                              (else until `until`)
  *
  * `ts`/`until`: ms since 1970, or since boot on a board whose clock is not set
- * yet (the page then shows times near 1970; the chart is still right).
+ * yet (the page then shows times near 1970; the chart is still right; and
+ * `durationMs` lets it flash for the right time without a common clock).
  * `hub`: {url?, connected, buffered, acked?, dropped?}; no `url` means no hub is configured.
  * Unknown fields are problems: a new field is added here first, then sent.
  */
@@ -54,7 +56,7 @@ export const LIVE_FRAMES: Record<'hello' | 'reading' | 'identify', Shape> = {
     optional: { latest: object({ required: READING }), hub: HUB },
   },
   reading: { required: { op: literal('reading'), ...READING }, optional: { hub: HUB } },
-  identify: { required: { op: literal('identify'), until: int } },
+  identify: { required: { op: literal('identify'), until: int }, optional: { durationMs: int } },
 };
 
 function problemsOf(v: unknown, shape: Shape, at: string): string[] {
