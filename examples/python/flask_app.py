@@ -9,6 +9,7 @@ and uses only Debian packages (python3-flask, python3-websockets).
 
     python3 flask_app.py --hub ws://127.0.0.1:8080/ws --port 5000
     python3 flask_app.py --hub ws://pi.local:8080/ws --token "$TOKEN" --host 0.0.0.0 --i2c-bus 1
+    FIELDLINK_PASSWORD=… python3 flask_app.py --hub ws://127.0.0.1:8080/ws --user ann
 
 Live updates reach the page as Server-Sent Events (``GET /events``): the page
 talks to Flask only (one origin, no hub credentials in the browser, and the hub
@@ -24,7 +25,9 @@ and this app answers its ``identify`` command.
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
+import os
 import queue
 import signal
 import socket
@@ -240,16 +243,24 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--hub", default="ws://127.0.0.1:8080/ws", help="the hub's browser API (default ws://127.0.0.1:8080/ws)")
     p.add_argument("--port", type=int, default=5000, help="Flask's port (default 5000; 0 picks a free one)")
     p.add_argument("--host", default="127.0.0.1", help="Flask's interface (default 127.0.0.1; 0.0.0.0 for the LAN)")
-    p.add_argument("--token", help="an API token, for a hub that requires authentication (fieldlink token create --role operator)")
-    p.add_argument("--user", help="a user name (with --password) instead of a token")
-    p.add_argument("--password", help="the user's password")
+    p.add_argument("--token", default=os.environ.get("FIELDLINK_TOKEN"),
+                   help="an API token, for a hub that requires authentication (fieldlink token create --role operator); default $FIELDLINK_TOKEN")
+    p.add_argument("--user", help="a user name instead of a token; the password from $FIELDLINK_PASSWORD, else a prompt"
+                   " (never on the command line, where ps and the shell history would show it)")
     p.add_argument("--pi-id", default=f"pi-{host}", help="device id of the Pi's own sensor (default pi-<hostname>)")
     p.add_argument("--i2c-bus", type=int, help="the Pi's own VEML7700 on /dev/i2c-N (needs python3-smbus2)")
     p.add_argument("--light", type=float, help="a synthetic Pi sensor at this lux (no hardware)")
     p.add_argument("--interval-ms", type=int, default=1000, help="the Pi sensor's reading period (default 1000)")
     a = p.parse_args()
-    if (a.user is None) != (a.password is None):
-        p.error("--user and --password go together")
+    a.password = None
+    if a.user is not None:
+        a.password = os.environ.get("FIELDLINK_PASSWORD")
+        if a.password is None and sys.stdin.isatty():
+            a.password = getpass.getpass(f"password of {a.user}: ")
+        if a.password is None:
+            p.error("--user needs the password in FIELDLINK_PASSWORD (or run it on a terminal to be asked)")
+        if a.token:
+            p.error("give --token or --user, not both")
     return a
 
 

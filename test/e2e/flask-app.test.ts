@@ -7,8 +7,10 @@
  * history, and round-trips `identify` to a board and to the Pi. Then the link
  * between Flask and the hub is cut and restored (a TCP proxy): the Python client
  * reconnects, re-authenticates and resubscribes, and the page keeps updating.
- * Bad credentials stop the client instead of retrying them forever. SIGTERM
- * stops Flask and the hub learns the Pi is offline.
+ * SIGTERM stops Flask and the hub learns the Pi is offline. On a hub that
+ * requires authentication, a user (password from FIELDLINK_PASSWORD) publishes
+ * the Pi's sensor and answers its command, and a refused token stops the client
+ * once instead of retrying it forever.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -27,8 +29,8 @@ const PI_LUX = 250;
 
 interface Proc { child: ChildProcess; out: () => string; exited: Promise<number | null> }
 
-function start(cmd: string, args: string[], cwd?: string): Proc {
-  const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+function start(cmd: string, args: string[], cwd?: string, env: Record<string, string> = {}): Proc {
+  const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -151,24 +153,44 @@ test('flask example: live page, last-hour chart and commands in Chromium, across
   }
 });
 
-test('flask example: a refused token stops the client with the reason, no retry loop', { timeout: 60_000 }, async () => {
+test('flask example: on a hub that requires authentication: a user and password work, a refused token stops the client', { timeout: 90_000 }, async () => {
   requirePeers(['python3-flask', 'python3-websockets']);
-  const dataDir = mkdtempSync(join(tmpdir(), 'fl-flask-bad-'));
+  const dataDir = mkdtempSync(join(tmpdir(), 'fl-flask-auth-'));
+  // the password comes from stdin's first line, as the CLI takes it in scripts
+  const added = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', MAIN, 'user', 'add', 'ann', '--role', 'operator', '--data-dir', dataDir], { input: 'correct horse battery\n', encoding: 'utf8', timeout: 60_000 });
+  assert.equal(added.status, 0, added.stderr);
   const hub = start(process.execPath, ['--conditions=source', '--import', 'tsx', MAIN, 'hub', '--port', '0', '--mqtt-port', '-1', '--anonymous', 'none', '--data-dir', dataDir]);
-  let app: Proc | undefined;
+  const apps: Proc[] = [];
   try {
     const port = (await waitFor(hub, /"url":"http:\/\/127\.0\.0\.1:(\d+)".*"msg":"hub listening"/, 'hub'))[1]!;
-    app = flask(['--hub', `ws://127.0.0.1:${port}/ws`, '--port', '0', '--token', 'flt_nope_nope']);
-    const base = (await waitFor(app, /Flask page on (http:\/\/127\.0\.0\.1:\d+)\//, 'flask'))[1]!;
-    await waitFor(app, /closed BAD_CREDENTIALS/, 'the refusal in the log');
+    // a user: the Pi's own sensor is published and its identify answered, all as ann
+    const good = start('/usr/bin/python3', ['-u', '-B', 'flask_app.py', '--hub', `ws://127.0.0.1:${port}/ws`, '--port', '0', '--user', 'ann', '--light', '42', '--pi-id', PI, '--interval-ms', '200'], PY_DIR, { FIELDLINK_PASSWORD: 'correct horse battery' });
+    apps.push(good);
+    const goodBase = (await waitFor(good, /Flask page on (http:\/\/127\.0\.0\.1:\d+)\//, 'flask'))[1]!;
+    await until(async () => (await json(`${goodBase}/healthz`)).hub === 'open', 20_000, 'authenticated');
+    await until(async () => {
+      const d = await json(`${goodBase}/api/devices`);
+      return (d.devices as { id: string; last?: { lux?: { value: number } } }[] | undefined)?.some((x) => x.id === PI && x.last?.lux?.value === 42) ?? false;
+    }, 20_000, 'the Pi sensor on the hub');
+    const call = await json(`${goodBase}/api/call`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ device: PI, method: 'identify' }) });
+    assert.deepEqual(call, { ok: true, result: { identified: true } });
+
+    // a refused token: closed with the reason, no retry loop
+    const bad = flask(['--hub', `ws://127.0.0.1:${port}/ws`, '--port', '0', '--token', 'flt_nope_nope']);
+    apps.push(bad);
+    const base = (await waitFor(bad, /Flask page on (http:\/\/127\.0\.0\.1:\d+)\//, 'flask'))[1]!;
+    await waitFor(bad, /closed BAD_CREDENTIALS/, 'the refusal in the log');
     assert.equal((await json(`${base}/healthz`)).hub, 'closed');
     const devices = await fetch(`${base}/api/devices`);
     assert.equal(devices.status, 502);
     assert.match(JSON.stringify(await devices.json()), /BAD_CREDENTIALS/);
-    app.child.kill('SIGTERM');
-    assert.equal(await app.exited, 0, app.out());
+    assert.equal((bad.out().match(/closed BAD_CREDENTIALS/g) ?? []).length, 1, 'refused once, not retried');
+    for (const a of apps) {
+      a.child.kill('SIGTERM');
+      assert.equal(await a.exited, 0, a.out());
+    }
   } finally {
-    app?.child.kill('SIGKILL');
+    for (const a of apps) a.child.kill('SIGKILL');
     hub.child.kill('SIGTERM');
     await hub.exited;
   }
