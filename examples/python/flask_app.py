@@ -111,8 +111,11 @@ class PiSensor:
         return f"devices/{self.id}/{kind}"
 
     def start(self) -> None:
-        self.client.subscribe(self.topic("cmd/+"), self._on_command)
         self.thread.start()
+        try:
+            self.client.subscribe(self.topic("cmd/+"), self._on_command, timeout=30)
+        except FieldlinkError as e:  # kept by the client: sent when the hub is reachable
+            log(f"{self.id}: commands: {e}")
 
     def _announce(self) -> None:
         self.client.publish(self.topic("meta"), {
@@ -278,9 +281,15 @@ def main() -> None:
         p = m["payload"] if isinstance(m["payload"], dict) else {}
         events.send("status", {"device": m["topic"].split("/")[1], "online": p.get("online") is True})
 
-    # Subscriptions wait for the connection and are re-sent after every reconnect.
-    threading.Thread(target=lambda: (client.subscribe("devices/+/telemetry", on_telemetry, timeout=3600),
-                                     client.subscribe("devices/+/status", on_status, timeout=3600)), daemon=True).start()
+    # A subscription is kept by the client from here on: sent now if connected, and again
+    # after every (re)connect, so a hub that is down at start-up only delays it.
+    def subscribe_all() -> None:
+        for flt, cb in (("devices/+/telemetry", on_telemetry), ("devices/+/status", on_status)):
+            try:
+                client.subscribe(flt, cb, timeout=30)
+            except FieldlinkError as e:
+                log(f"{flt}: {e}; subscribing when the hub is reachable")
+    threading.Thread(target=subscribe_all, daemon=True).start()
     pi = PiSensor(client, a.pi_id, a.i2c_bus, a.light, a.interval_ms) if a.i2c_bus is not None or a.light is not None else None
     if pi:
         threading.Thread(target=pi.start, daemon=True).start()

@@ -6,7 +6,8 @@
  * the Pi's own (synthetic) sensor live, charts the last hour from the hub's
  * history, and round-trips `identify` to a board and to the Pi. Then the link
  * between Flask and the hub is cut and restored (a TCP proxy): the Python client
- * reconnects, re-authenticates and resubscribes, and the page keeps updating.
+ * reconnects, re-authenticates and resubscribes, and the page keeps updating
+ * (Flask is also started while the hub is unreachable: it connects later).
  * SIGTERM stops Flask and the hub learns the Pi is offline. On a hub that
  * requires authentication, a user (password from FIELDLINK_PASSWORD) publishes
  * the Pi's sensor and answers its command, and a refused token stops the client
@@ -77,8 +78,13 @@ test('flask example: live page, last-hour chart and commands in Chromium, across
   let browser: Awaited<ReturnType<typeof launchChromium>> | undefined;
   const proxy = await startCuttableProxy(Number((await waitFor(hub, /"url":"http:\/\/127\.0\.0\.1:(\d+)".*"msg":"hub listening"/, 'hub'))[1]));
   try {
+    // Flask starts while the hub is unreachable: it serves at once and connects when it can.
+    proxy.cut();
     app = flask(['--hub', `ws://127.0.0.1:${proxy.port}/ws`, '--port', '0', '--token', token, '--light', String(PI_LUX), '--pi-id', PI, '--interval-ms', '300']);
     const base = (await waitFor(app, /Flask page on (http:\/\/127\.0\.0\.1:\d+)\//, 'flask'))[1]!;
+    await waitFor(app, /reconnecting .*retrying in/, 'a failed first connection');
+    assert.notEqual((await json(`${base}/healthz`)).hub, 'open');
+    proxy.restore();
     browser = await launchChromium({ viewport: { width: 1000, height: 700 } });
     const page = await browser.context.newPage();
     const errors: string[] = [];
