@@ -8,9 +8,13 @@
 //     that says exactly what to install.
 // Tests that need a peer call the same table (test/e2e/peers.ts, requirePeers) and
 // fail with that line: a missing peer is never a silently skipped test.
-// PostgreSQL is a configured service, not a package: see README ("Development").
+// PostgreSQL is a configured service, not a package (a server, a database `test`,
+// trust or a password for 127.0.0.1): this script does not install or configure
+// it, it says in one line when it is not reachable, so the PostgreSQL tests'
+// skips are never a surprise. .ci/run starts it; README "Development".
 import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
+import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 export const PYTHON = '/usr/bin/python3';
@@ -49,7 +53,21 @@ export function plan({ missing, isRoot, hasApt }) {
   return { action: 'fail', line: missingLine(missing, { isRoot, hasApt }) };
 }
 
-function main() {
+/** Resolves whether something accepts TCP connections on 127.0.0.1:5432 within a second. */
+function postgresListening() {
+  return new Promise((resolve) => {
+    const s = connect({ host: '127.0.0.1', port: 5432, timeout: 1000 });
+    const done = (ok) => { s.destroy(); resolve(ok); };
+    s.once('connect', () => done(true));
+    s.once('error', () => done(false));
+    s.once('timeout', () => done(false));
+  });
+}
+
+async function main() {
+  if (!(await postgresListening())) {
+    console.error('fieldlink tests: no PostgreSQL on 127.0.0.1:5432: the PostgreSQL store tests will be skipped (start one with database `test`, as .ci/run does, to run them)');
+  }
   const missing = missingPeers();
   const decision = plan({ missing, isRoot: process.getuid?.() === 0, hasApt: onPath('apt-get') });
   if (decision.action === 'none') return 0;
@@ -74,4 +92,4 @@ function main() {
   return 0;
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) process.exit(main());
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) process.exit(await main());
