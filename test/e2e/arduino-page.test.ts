@@ -10,7 +10,8 @@
  *   node's frames: their examples pass the same schema (liveFrameProblems) and the
  *   code between the markers writes exactly the example's fields;
  * - every library it includes is listed in examples/arduino/README.md with a
- *   version, and its braces and parentheses balance.
+ *   version; every call it makes into a library or the core is in the API table
+ *   below (taken from those versions' headers); braces and parentheses balance.
  * - the page, in Chromium, shows what the sketch's own example frames say (served
  *   by the node's live-page server, which sends exactly those frames).
  * A test edits the sketch in small ways and expects each edit to be caught.
@@ -72,6 +73,63 @@ function balanceProblems(src: string): string[] {
     else if (ch in pairs && stack.pop() !== pairs[ch]) return [`unbalanced "${ch}"`];
   }
   return stack.length ? [`unclosed ${stack.join('')}`] : [];
+}
+
+/**
+ * The library API the sketch may call, by type, at the versions in the README:
+ * taken from each library's public header (Adafruit_VEML7700.h 2.1, PubSubClient.h
+ * 2.8, ESPAsyncWebServer.h / AsyncWebSocket.h 3.7, ArduinoJson 7) and the ESP32
+ * core. A call the table does not know (a typo, a method of another version) is
+ * a problem until it is checked against that header and added here.
+ */
+const API: Record<string, { from: string; members: string[] }> = {
+  Adafruit_VEML7700: { from: 'Adafruit_VEML7700.h', members: ['begin', 'enable', 'enabled', 'interruptEnable', 'interruptEnabled', 'setPersistence', 'getPersistence', 'setIntegrationTime', 'getIntegrationTime', 'getIntegrationTimeValue', 'setGain', 'getGain', 'getGainValue', 'powerSaveEnable', 'powerSaveEnabled', 'setPowerSaveMode', 'getPowerSaveMode', 'setLowThreshold', 'getLowThreshold', 'setHighThreshold', 'getHighThreshold', 'interruptStatus', 'readALS', 'readWhite', 'readLux'] },
+  PubSubClient: { from: 'PubSubClient.h', members: ['setServer', 'setCallback', 'setClient', 'setStream', 'setKeepAlive', 'setSocketTimeout', 'setBufferSize', 'getBufferSize', 'connect', 'disconnect', 'publish', 'publish_P', 'beginPublish', 'endPublish', 'write', 'subscribe', 'unsubscribe', 'loop', 'connected', 'state'] },
+  AsyncWebServer: { from: 'ESPAsyncWebServer.h', members: ['begin', 'end', 'on', 'addHandler', 'removeHandler', 'onNotFound', 'onFileUpload', 'onRequestBody', 'serveStatic', 'reset'] },
+  AsyncWebSocket: { from: 'ESPAsyncWebServer.h', members: ['onEvent', 'text', 'textAll', 'binary', 'binaryAll', 'printfAll', 'count', 'cleanupClients', 'close', 'closeAll', 'ping', 'pingAll', 'url', 'hasClient', 'client', 'getClients', 'availableForWriteAll'] },
+  AsyncWebServerRequest: { from: 'ESPAsyncWebServer.h', members: ['send', 'beginResponse', 'url', 'method', 'header', 'hasHeader', 'arg', 'hasArg', 'redirect', 'client', 'host'] },
+  AsyncWebServerResponse: { from: 'ESPAsyncWebServer.h', members: ['addHeader', 'setCode', 'setContentType', 'setContentLength'] },
+  AsyncWebSocketClient: { from: 'ESPAsyncWebServer.h', members: ['id', 'text', 'binary', 'close', 'ping', 'remoteIP', 'remotePort', 'status', 'canSend', 'queueLen'] },
+  JsonDocument: { from: 'ArduinoJson.h', members: ['to', 'as', 'is', 'set', 'add', 'clear', 'size', 'containsKey', 'remove', 'overflowed'] },
+  JsonArray: { from: 'ArduinoJson.h', members: ['add', 'size', 'clear', 'remove'] },
+  JsonObject: { from: 'ArduinoJson.h', members: ['size', 'clear', 'remove'] },
+  // the ESP32 core's objects (no Library Manager entry)
+  WiFi: { from: 'WiFi.h', members: ['mode', 'begin', 'status', 'localIP', 'disconnect', 'macAddress'] },
+  Wire: { from: 'Wire.h', members: ['begin', 'setClock'] },
+  Serial: { from: 'Arduino.h', members: ['begin', 'printf', 'println', 'print'] },
+  ESP: { from: 'Arduino.h', members: ['getEfuseMac', 'getFreeHeap', 'restart'] },
+};
+/** Free functions: from the libraries, the ESP32 core (Arduino, FreeRTOS, newlib). */
+const FUNCTIONS: Record<string, string> = Object.fromEntries([
+  ...['serializeJson', 'deserializeJson'].map((f) => [f, 'ArduinoJson.h']),
+  ...['xQueueCreate', 'xQueueSend', 'xQueueReceive'].map((f) => [f, 'FreeRTOS (ESP32 core)']),
+  ...['millis', 'delay', 'pinMode', 'digitalWrite', 'configTime'].map((f) => [f, 'Arduino.h']),
+  ...['gettimeofday', 'snprintf', 'strlcpy', 'strcmp', 'strrchr', 'strlen'].map((f) => [f, 'C library']),
+]);
+const C_WORDS = new Set(['if', 'while', 'for', 'switch', 'return', 'sizeof', 'case', 'static_cast', 'String', 'defined']);
+
+/** Every call into a library is one the table knows; every object a call is made on has a known type. */
+function apiProblems(src: string): string[] {
+  const code = stripLiterals(src).replace(/^#.*$/gm, '');
+  const problems: string[] = [];
+  const typesOf = new Map<string, Set<string>>();
+  for (const name of ['WiFi', 'Wire', 'Serial', 'ESP']) typesOf.set(name, new Set([name]));
+  for (const t of Object.keys(API)) for (const m of code.matchAll(new RegExp(`\\b${t}\\s*[*&]?\\s+(?:&\\s*)?(\\w+)\\b`, 'g'))) (typesOf.get(m[1]!) ?? typesOf.set(m[1]!, new Set()).get(m[1]!)!).add(t);
+  for (const m of code.matchAll(/\b(\w+)\s*(?:\.|->)\s*(\w+)\s*(?:<[^<>()]*>)?\s*\(/g)) {
+    const [, obj, member] = m;
+    const types = typesOf.get(obj!);
+    if (!types) { problems.push(`${obj}.${member}(): ${obj} is not declared with a known library type`); continue; }
+    if (![...types].some((t) => API[t]!.members.includes(member!))) problems.push(`${obj}.${member}(): not in the API of ${[...types].join(' or ')} (${[...types].map((t) => API[t]!.from).join(', ')})`);
+  }
+  // free calls: defined in the sketch, or from the table
+  const defined = new Set([...code.matchAll(/^[\w][\w\s*&<>:]*?\b(\w+)\s*\([^;{]*\)\s*\{/gm)].map((m) => m[1]!));
+  const declaredVars = new Set([...code.matchAll(/\b(?:[A-Z]\w*|uint\d+_t|int|char|bool|float|size_t|unsigned long|uint64_t)\s*[*&]?\s+(\w+)\s*\(/g)].map((m) => m[1]!)); // PubSubClient mqtt(net): a constructor
+  for (const m of code.matchAll(/(?<![\w.>])([A-Za-z_]\w*)\s*\(/g)) {
+    const f = m[1]!;
+    if (C_WORDS.has(f) || defined.has(f) || declaredVars.has(f) || FUNCTIONS[f] || /^(u?int\d+_t|unsigned|long|const|char|float|size_t)$/.test(f)) continue;
+    problems.push(`${f}(): neither defined in the sketch nor a known library or core function`);
+  }
+  return problems;
 }
 
 /** Raw string literals of page.h by symbol. */
@@ -174,6 +232,7 @@ function checkLivePage(src: string, header: string, readme: string): string[] {
     else if (!/\d/.test(row.version)) problems.push(`${row.library}: no version in the README`);
     else if (!new RegExp(`"?${row.library.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}@${row.version.replace(/\./g, '\\.')}"?`).test(readme)) problems.push(`${row.library}@${row.version} is not in the README's arduino-cli lib install line`);
   }
+  problems.push(...apiProblems(src));
   problems.push(...balanceProblems(src).map((p) => `sketch: ${p}`));
   problems.push(...balanceProblems(header).map((p) => `page.h: ${p}`));
   return problems;
@@ -213,6 +272,10 @@ test('arduino page: drifted sketches, headers and READMEs fail', () => {
     ['wrong file on a route', 'src', '"text/css; charset=utf-8", PAGE_STYLE_CSS', '"text/css; charset=utf-8", PAGE_APP_JS'],
     ['CSP', 'src', "connect-src 'self'; img-src", "connect-src *; img-src"],
     ['header not included', 'src', '#include "page.h"', '#include "mypage.h"'],
+    ['unknown library method', 'src', 'veml.readWhite()', 'veml.readWhiteLight()'],
+    ['unknown websocket method', 'src', 'liveSocket.textAll(buf, n);', 'liveSocket.sendAll(buf, n);'],
+    ['unknown free function', 'src', 'xQueueReceive(helloQueue', 'xQueueRecieve(helloQueue'],
+    ['call on an undeclared object', 'src', 'liveSocket.cleanupClients(MAX_BROWSERS);', 'ws.cleanupClients(MAX_BROWSERS);'],
     ['unbalanced brace', 'src', 'void startWebServer() {', 'void startWebServer() {{'],
     ['unlisted library', 'src', '#include <AsyncTCP.h>', '#include <AsyncTCP.h>\n#include <ESPmDNS2.h>'],
     ['page edited in the header', 'header', 'Fieldlink node', 'Fieldlink board'],
