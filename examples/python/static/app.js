@@ -2,7 +2,7 @@
 // live readings as Server-Sent Events from /events (EventSource reconnects on its
 // own), a command with POST /api/call, and the last hour of the selected device
 // from /api/history drawn on a canvas (no chart library: the page works offline).
-/* global document, window, EventSource, fetch */
+/* global document, window, EventSource */
 'use strict';
 
 const $ = (id) => document.getElementById(id);
