@@ -28,7 +28,7 @@ const run = (list) =>
 
 // Headless-Chromium suites run last, in their own run: they are the slowest
 // and the most sensitive to a loaded machine, so everything else reports first.
-const isBrowser = (f) => /test\/e2e\/dashboard/.test(f);
+const isBrowser = (f) => /test\/e2e\/(dashboard|flask-app|tutorial)/.test(f);
 const main = selected.filter((f) => !isBrowser(f)).sort();
 const browser = selected.filter(isBrowser).sort();
 let status = main.length ? run(main) : 0;

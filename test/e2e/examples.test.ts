@@ -19,22 +19,11 @@ import { hubOptions, nodeOptions } from '../../packages/hub/src/config/options.j
 import { parseLocalSensor } from '../../packages/hub/src/cli/local-sensors.js';
 import { resolve as resolveConfig } from '../../packages/hub/src/config/schema.js';
 import { RawClient, startTestHub, until, wsUrl, type Frame } from '../../packages/hub/test/helpers.js';
+import { PYTHON, requirePeers } from './peers.js';
+import { SKETCH_PATH, checkLiterals, cFormat, extractMarkers, isObj, isPrefix, leafPaths, samePaths, show, uses, writes, type Json, type Marker } from './sketch.js';
 
-const inCI = Boolean(process.env.CI);
-const PYTHON = '/usr/bin/python3';
 const PY_DIR = fileURLToPath(new URL('../../examples/python/', import.meta.url));
-
-/** Resolves true when `python3 -c code` exits 0 (asynchronously: tests below run a hub in this process). */
-function pythonHas(code: string): Promise<boolean> {
-  if (!existsSync(PYTHON)) return Promise.resolve(false);
-  return new Promise((resolve) => execFile(PYTHON, ['-c', code], { timeout: 10_000 }, (err) => resolve(!err)));
-}
-
-/** Outside CI a missing Debian package skips with the reason; in CI it is a failure (.ci/run installs them). */
-const skipUnless = (ok: boolean, why: string): string | false => (ok || inCI ? false : why);
-
-const hasPaho = await pythonHas('import paho.mqtt.client');
-const hasWebsockets = await pythonHas('import websockets');
+// A missing Debian package fails its test with the line saying what to install (never a skip).
 
 interface Child { proc: ChildProcess; out: string[]; exited: Promise<number | null> }
 
@@ -126,15 +115,18 @@ async function exerciseExample(script: string, hubUrl: (hub: Awaited<ReturnType<
   }
 }
 
-test('python: mqtt_client.py (paho) publishes readings and answers commands', { skip: skipUnless(hasPaho, 'python3-paho-mqtt not installed (.ci/run installs it)') }, async () => {
+test('python: mqtt_client.py (paho) publishes readings and answers commands', async () => {
+  requirePeers(['python3-paho-mqtt']);
   await exerciseExample('mqtt_client.py', (hub) => `mqtt://127.0.0.1:${hub.mqttPort}`, 'py-mqtt-1', 'shutdown');
 });
 
-test('python: ws_client.py (websockets) publishes readings and answers commands', { skip: skipUnless(hasWebsockets, 'python3-websockets not installed (.ci/run installs it)') }, async () => {
+test('python: ws_client.py (websockets) publishes readings and answers commands', async () => {
+  requirePeers(['python3-websockets']);
   await exerciseExample('ws_client.py', (hub) => wsUrl(hub, '/ws/device'), 'py-ws-1', 'closed');
 });
 
-test('python: mqtt_client.py killed hard: the broker publishes its last will', { skip: skipUnless(hasPaho, 'python3-paho-mqtt not installed') }, async () => {
+test('python: mqtt_client.py killed hard: the broker publishes its last will', async () => {
+  requirePeers(['python3-paho-mqtt']);
   const hub = await startTestHub({});
   const id = 'py-mqtt-will';
   const py = runExample('mqtt_client.py', ['--hub', `mqtt://127.0.0.1:${hub.mqttPort}`, '--id', id, '--interval-ms', '200', '--light', '5']);
@@ -152,94 +144,12 @@ test('python: mqtt_client.py killed hard: the broker publishes its last will', {
 });
 
 // ---------------------------------------------------------------------------
-// examples/arduino: the sketch's topics and frames, extracted from its source.
-//
-// Markers in the sketch (one comment line each):
-//   // fieldlink:topic <name>            next line: snprintf(var, sizeof var, "<format>", …)
-//   // fieldlink:format device-id        next line: the snprintf that builds the device id
-//   // fieldlink:json <name>             next line: a raw string literal R"json(…)json"
-//   // fieldlink:frame <name> <example>  code until "// fieldlink:end" builds (or reads) that frame
-// The checks compare the example with what the code between the markers really
-// writes (`doc["key"] = …`) or reads (`req["key"]`), then validate the example
+// examples/arduino: the sketch's topics and MQTT frames, extracted from its
+// source (the markers and extraction helpers are in sketch.ts), then validated
 // with @fieldlink/protocol: an edited field name or topic format fails here.
+// Its web server and live frames: arduino-page.test.ts.
 // ---------------------------------------------------------------------------
 
-const SKETCH_PATH = new URL('../../examples/arduino/fieldlink_veml7700/fieldlink_veml7700.ino', import.meta.url);
-
-type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
-interface Marker { type: 'topic' | 'format' | 'json' | 'frame'; name: string; example?: Json; body: string; line: number }
-
-const isObj = (v: unknown): v is Record<string, Json> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function extractMarkers(src: string, problems: string[]): Marker[] {
-  const lines = src.split('\n');
-  const out: Marker[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    const m = /^\s*\/\/ fieldlink:(\w+)(?: (\S+)(?: (.*))?)?$/.exec(lines[i]!);
-    if (!m || m[1] === 'end') continue;
-    const [, type, name = '', rest] = m;
-    if (!['topic', 'format', 'json', 'frame'].includes(type!)) { problems.push(`line ${i + 1}: unknown marker fieldlink:${type}`); continue; }
-    if (type !== 'frame') { out.push({ type: type as Marker['type'], name, body: lines[i + 1] ?? '', line: i + 1 }); continue; }
-    const end = lines.findIndex((l, j) => j > i && /^\s*\/\/ fieldlink:end\s*$/.test(l));
-    if (end < 0) { problems.push(`line ${i + 1}: frame ${name} has no "// fieldlink:end"`); continue; }
-    let example: Json | undefined;
-    try { example = JSON.parse(rest ?? '') as Json; } catch { problems.push(`line ${i + 1}: frame ${name}: the example is not JSON: ${rest}`); }
-    out.push({ type: 'frame', name, example, body: lines.slice(i + 1, end).join('\n'), line: i + 1 });
-  }
-  return out;
-}
-
-/** printf as the sketch uses it: %s, and integer conversions with width/zero padding (args are strings or bigints). */
-function cFormat(fmt: string, args: (string | bigint)[]): string {
-  let k = 0;
-  return fmt.replace(/%(0?)(\d*)(?:ll|l)?([sduxX%])/g, (_all, zero: string, width: string, conv: string) => {
-    if (conv === '%') return '%';
-    const a = args[k++];
-    if (a === undefined) throw new Error(`format "${fmt}" needs more arguments`);
-    const text = conv === 's' ? String(a) : BigInt(a).toString(conv === 'd' || conv === 'u' ? 10 : 16);
-    return text.padStart(Number(width || 0), zero ? '0' : ' ');
-  });
-}
-
-/** Every `root["a"]["b"] = value` in the code: path and, when it is a literal, its value. */
-function writes(code: string, root: string): { path: string[]; literal?: Json }[] {
-  const re = new RegExp(`\\b${root}((?:\\[\\s*"[^"]*"\\s*\\])+)\\s*=(?!=)\\s*([^;]*);`, 'g');
-  return [...code.matchAll(re)].map((m) => {
-    const path = [...m[1]!.matchAll(/"([^"]*)"/g)].map((p) => p[1]!);
-    const v = m[2]!.trim();
-    const literal = v === 'true' ? true : v === 'false' ? false : /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : /^"[^"\\]*"$/.test(v) ? v.slice(1, -1) : undefined;
-    return literal === undefined ? { path } : { path, literal };
-  });
-}
-
-/** Every `root["a"]…` in the code, read or written. */
-function uses(code: string, root: string): string[][] {
-  return [...code.matchAll(new RegExp(`\\b${root}((?:\\[\\s*"[^"]*"\\s*\\])+)`, 'g'))].map((m) => [...m[1]!.matchAll(/"([^"]*)"/g)].map((p) => p[1]!));
-}
-
-/** Leaf paths of a JSON example (an empty object counts as a leaf). */
-function leafPaths(v: Json, prefix: string[] = []): string[][] {
-  if (!isObj(v) || (Object.keys(v).length === 0 && prefix.length > 0)) return [prefix];
-  return Object.entries(v).flatMap(([k, x]) => leafPaths(x, [...prefix, k]));
-}
-const at = (v: Json | undefined, path: string[]): Json | undefined => path.reduce<Json | undefined>((o, k) => (isObj(o) ? o[k] : undefined), v);
-const isPrefix = (p: string[], q: string[]) => p.length <= q.length && p.every((k, i) => q[i] === k);
-const show = (p: string[]) => p.map((k) => `["${k}"]`).join('');
-
-/** The code's paths and the example's paths must cover each other (a code path may stop at an object it assigns whole). */
-function samePaths(what: string, code: string[][], example: Json | undefined, problems: string[]): void {
-  const ex = example === undefined ? [] : leafPaths(example);
-  for (const p of code) if (!ex.some((q) => isPrefix(p, q))) problems.push(`${what}: the code writes ${show(p)}, which the example lacks`);
-  for (const q of ex) if (!code.some((p) => isPrefix(p, q))) problems.push(`${what}: the example has ${show(q)}, which the code does not write`);
-}
-
-function checkLiterals(what: string, w: { path: string[]; literal?: Json }[], example: Json | undefined, problems: string[]): void {
-  for (const { path, literal } of w) {
-    if (literal !== undefined && at(example, path) !== literal) problems.push(`${what}: the code sets ${show(path)} = ${JSON.stringify(literal)}, the example has ${JSON.stringify(at(example, path))}`);
-  }
-}
-
-/** All problems found in the sketch's source; empty means it speaks the protocol. */
 function checkSketch(src: string): string[] {
   const problems: string[] = [];
   const marks = extractMarkers(src, problems);
@@ -503,7 +413,6 @@ function systemdAnalyze(dir: string, files: string[]): Promise<{ code: number; o
     });
   });
 }
-const hasSystemdAnalyze = await new Promise<boolean>((resolve) => execFile('sh', ['-c', 'command -v systemd-analyze'], (err) => resolve(!err)));
 
 test('deploy: fieldlink-hub.service runs the gateway with a valid configuration', () => {
   const u = parseUnit(readFileSync(`${DEPLOY}fieldlink-hub.service`, 'utf8'));
@@ -535,7 +444,8 @@ test('deploy: fieldlink-node.service runs a sensor node with a valid configurati
   assert.ok(cfg.bufferDir.startsWith(`/var/lib/${last(u, 'Service', 'StateDirectory')}`), 'the buffer lives in the StateDirectory');
 });
 
-test('deploy: systemd-analyze verify accepts both units without a warning', { skip: !hasSystemdAnalyze && 'systemd-analyze not installed (the parser tests above still ran)' }, async () => {
+test('deploy: systemd-analyze verify accepts both units without a warning', async () => {
+  requirePeers(['systemd']);
   const dir = mkdtempSync(join(tmpdir(), 'fl-units-'));
   const files = ['fieldlink-hub.service', 'fieldlink-node.service'];
   for (const f of files) {

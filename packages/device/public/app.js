@@ -85,7 +85,8 @@ function connect() {
       draw();
     } else if (m.op === 'identify') {
       document.body.classList.add('identify');
-      window.setTimeout(() => document.body.classList.remove('identify'), Math.max(0, m.until - Date.now()));
+      // durationMs needs no common clock (a board without NTP counts from boot)
+      window.setTimeout(() => document.body.classList.remove('identify'), m.durationMs ?? Math.max(0, m.until - Date.now()));
     }
   };
 }

@@ -20,3 +20,4 @@ export { LightSensor, type Telemetry, type LightSensorOptions } from './sim/sens
 export { startNode, type NodeOptions, type SensorNode } from './node/node.js';
 export { TelemetryBuffer, type BufferedReading, type TelemetryBufferOptions } from './node/buffer.js';
 export { startLivePage, type LivePage } from './node/http.js';
+export { liveFrameProblems, LIVE_FRAMES, LIVE_HISTORY_MAX } from './node/live-frames.js';

@@ -1,14 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { startFleet } from '../src/sim/fleet.js';
 import { formatFleetStats } from '../src/sim/stats.js';
-import { MOSQUITTO, startMosquitto } from './helpers/brokers.js';
+import { startMosquitto } from './helpers/brokers.js';
+import { requirePeers } from '../../../test/e2e/peers.js';
 import { Observer } from './helpers/observer.js';
 
-const skip = existsSync(MOSQUITTO) ? false : `${MOSQUITTO} not installed`;
-
-test('fleet --count 1000 connects to mosquitto within 30 s and publishes', { skip, timeout: 90_000 }, async (t) => {
+test('fleet --count 1000 connects to mosquitto within 30 s and publishes', { timeout: 90_000 }, async (t) => {
+  requirePeers(['mosquitto']); // fails with what to install; never skips
   const m = await startMosquitto();
   const obs = await Observer.connect(m.url, 'devices/sim-1000/#');
   const t0 = Date.now();

@@ -4,17 +4,12 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Hub } from '../src/hub.js';
 import { RawClient, startTestHub, until, wsUrl } from './helpers.js';
-
-const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
-// Outside CI a missing peer skips its test; in CI (.ci/run installs them) it fails.
-const inCI = Boolean(process.env.CI);
-const hasMosquittoClients = inCI || spawnSync('mosquitto_pub', ['--help']).error === undefined;
-const hasPaho = inCI || spawnSync(PYTHON, ['-c', 'import paho.mqtt.client']).status === 0;
+// A missing peer fails its test with the line that says what to install (npm test's pretest installs them as root).
+import { PYTHON, requirePeers } from '../../../test/e2e/peers.js';
 
 let hub: Hub;
 before(async () => {
@@ -45,7 +40,8 @@ function collect(child: ChildProcess): { out: string[] } {
   return acc;
 }
 
-test('mosquitto_pub → browser, and browser → mosquitto_sub', { skip: !hasMosquittoClients && 'mosquitto-clients not installed (.ci/run installs it)' }, async () => {
+test('mosquitto_pub → browser, and browser → mosquitto_sub', async () => {
+  requirePeers(['mosquitto-clients']);
   const b = await RawClient.open(wsUrl(hub, '/ws'));
   await b.request('sub', { filter: 'devices/+/telemetry' });
   // spawn, not spawnSync: the hub lives in this process and must keep running
@@ -66,7 +62,8 @@ test('mosquitto_pub → browser, and browser → mosquitto_sub', { skip: !hasMos
   b.close();
 });
 
-test('paho-mqtt over the /mqtt WebSocket door, both directions', { skip: !hasPaho && 'python3-paho-mqtt not installed (.ci/run installs it)' }, async () => {
+test('paho-mqtt over the /mqtt WebSocket door, both directions', async () => {
+  requirePeers(['python3-paho-mqtt']);
   const b = await RawClient.open(wsUrl(hub, '/ws'));
   await b.request('sub', { filter: 'peer/out' });
   const script = fileURLToPath(new URL('./fixtures/paho_ws.py', import.meta.url));

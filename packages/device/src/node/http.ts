@@ -2,10 +2,12 @@
  * The node's own live page: a static HTML page and its script (separate files
  * in `public/`, no inline JS, served with a CSP that forbids inline code) plus a
  * WebSocket at `/ws/live` pushing readings to every open browser. Works with no
- * hub at all. Frames (server → browser, JSON):
- *   {op:"hello", id, model, intervalMs, history:[{ts, lux}…]}   on connect
+ * hub at all. Frames (server → browser, JSON; the schema is live-frames.ts):
+ *   {op:"hello", id, model, intervalMs, history:[{ts, lux}…], latest?, hub?}   on connect
  *   {op:"reading", ts, lux, white, als, gain, integrationMs, hub:{connected, buffered}}
- *   {op:"identify", until}                                       flash the page
+ *   {op:"identify", until, durationMs?}                          flash the page
+ * The same page, embedded as a generated header (scripts/arduino-page.mjs), is
+ * served by the ESP32 sketch in examples/arduino with the same frames.
  * GET /api/latest answers the last reading as JSON (for scripts and probes).
  */
 import { readFile } from 'node:fs/promises';

@@ -100,7 +100,7 @@ export async function startNode(opts: NodeOptions = {}): Promise<SensorNode> {
       if (sensor.gain === 'auto') sensor.gain = sensor.driver.config.gain;
       sensor.integrationMs = ms;
     },
-    identify() { page?.broadcast({ op: 'identify', until: Date.now() + 5000 }); log(`${id}: identify`); },
+    identify() { page?.broadcast({ op: 'identify', until: Date.now() + 5000, durationMs: 5000 }); log(`${id}: identify`); },
     readNow: () => takeReading(),
   };
 

@@ -7,13 +7,19 @@ import { hubOptions } from '../config/options.js';
 import { loadConfig } from '../config/load.js';
 import { createLogger } from '../log.js';
 import { startHub } from '../hub.js';
+import { withFallbackPorts } from './fallback-ports.js';
 import { onShutdown } from './signals.js';
 
 export async function runHub(argv: string[]): Promise<number | void> {
   const warnings: string[] = [];
-  const cfg = loadConfig(hubOptions, argv, (m) => warnings.push(m));
+  let cfg = loadConfig(hubOptions, argv, (m) => warnings.push(m));
   const log = createLogger(cfg.logLevel);
   for (const w of warnings) log.warn(w);
+  const fallback = cfg.fallbackPorts ? await withFallbackPorts(cfg) : undefined;
+  if (fallback) {
+    cfg = fallback.cfg;
+    for (const note of fallback.notes) log.warn(note);
+  }
 
   // Signal handlers go in before anything starts, so a stop during start-up is graceful too.
   const ready = onShutdown(log, cfg.shutdownTimeoutMs);
@@ -41,6 +47,7 @@ export async function runHub(argv: string[]): Promise<number | void> {
     `\nFieldlink hub is running\n  dashboard   ${shown}/\n  browser API ${shown.replace('http', 'ws')}/ws\n` +
       `  MQTT        ${hub.mqttPort >= 0 ? `mqtt://${cfg.host}:${hub.mqttPort}` : 'TCP disabled'} · MQTT over WebSocket ${shown.replace('http', 'ws')}/mqtt\n` +
       (sim ? `  simulating  ${cfg.simulate} VEML7700 light sensor(s): ${sim.ids.slice(0, 5).join(', ')}${sim.ids.length > 5 ? ', …' : ''}\n` : '') +
+      (fallback?.notes ?? []).map((n) => `  note        ${n}\n`).join('') +
       `  Ctrl-C stops it.\n\n`,
   );
 }

@@ -36,6 +36,7 @@ export const hubOptions = o({
   historyMaxLimit: int(10000, 'Largest `limit` a history query may ask for.', { min: 10, max: 1000000, group: 'Storage', advanced: true }),
   simulate: int(0, 'Start this many simulated VEML7700 light sensors inside the hub process (the demo uses 3): an indoor room whose day follows the local time zone (dark at night).', { min: 0, max: 10000, group: 'Demo' }),
   simulateIntervalMs: int(1000, 'Interval between readings of each simulated sensor.', { min: 10, max: 3600000, group: 'Demo' }),
+  fallbackPorts: bool(false, 'Demo (`npm start`): when --port or --mqtt-port is taken, use a free port instead and print the one chosen. Without it a taken port stops the hub with an error.', { group: 'Demo' }),
   maxFrameBytes: int(65536, 'Largest WebSocket frame accepted on /ws and /ws/device; larger frames get error 1005 (FRAME_TOO_LARGE).', { min: 1024, max: 16777216, group: 'Limits' }),
   mqttMaxPacketBytes: int(1048576, 'Largest MQTT packet accepted over /mqtt (WebSocket layer).', { min: 1024, max: 268435455, group: 'Limits', advanced: true }),
   maxSubscriptions: int(100, 'Subscriptions per browser connection; more get error 1015.', { min: 1, max: 100000, group: 'Limits' }),
