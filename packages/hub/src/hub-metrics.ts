@@ -9,6 +9,8 @@ import type { DeviceDoor } from './transports/device/door.js';
 import type { Aedes } from 'aedes';
 import type { Registry } from './services/registry.js';
 import type { Security } from './auth/index.js';
+import type { SessionOwners } from './auth/mqtt-policy.js';
+import type { RetainedBudget } from './auth/retained-budget.js';
 
 export interface MetricDeps {
   browser: BrowserDoor;
@@ -18,6 +20,8 @@ export interface MetricDeps {
   registry: Registry;
   security: Security;
   ingestStats?: () => unknown;
+  /** The embedded broker's client-id/session owners and retained budget. */
+  mqtt?: { sessions: SessionOwners; retained: RetainedBudget };
 }
 
 const one = (v: number): Sample[] => [[{}, v]];
@@ -62,6 +66,16 @@ export function hubMetrics(d: MetricDeps): PromRegistry {
     },
     fieldlink_rate_limited_total: { help: 'Publishes refused by --publish-rate', read: () => one(d.security.rateLimited) },
     fieldlink_connections_refused_total: { help: 'Connections refused by --max-connections / --max-connections-per-ip', read: () => one(d.security.connections.rejected) },
+    fieldlink_mqtt_client_id_refused_total: {
+      help: 'MQTT CONNECTs refused for their client id, by reason (not_device_id, reserved, session_owned, too_many_sessions)',
+      read: () => Object.entries(d.mqtt?.sessions.refused ?? { none: 0 }).map(([reason, v]): Sample => [{ reason }, v]),
+    },
+    fieldlink_retained_refused_total: {
+      help: 'Retained messages refused by the retained limits, by reason (owner_bytes, owner_topics, total_bytes, total_topics)',
+      read: () => Object.entries(d.mqtt?.retained.refused ?? { none: 0 }).map(([reason, v]): Sample => [{ reason }, v]),
+    },
+    fieldlink_retained_bytes: { help: 'Retained bytes held by the embedded broker (as the retained limits count them)', read: () => one(d.mqtt?.retained.bytes ?? 0) },
+    fieldlink_retained_topics: { help: 'Retained topics held by the embedded broker', read: () => one(d.mqtt?.retained.topics ?? 0) },
     fieldlink_ingest: {
       help: 'Ingest service counters (queued, written, dropped, rejected, batches, retries)',
       read: () => {

@@ -22,6 +22,8 @@ import { createBrowserDoor } from './transports/browser/door.js';
 import { createDeviceDoor } from './transports/device/door.js';
 import { createMqttTcpServer, createMqttTlsServer, createMqttWsHandler } from './transports/mqtt.js';
 import { installMqttSecurity } from './transports/mqtt-security.js';
+import { SessionOwners } from './auth/mqtt-policy.js';
+import { RetainedBudget } from './auth/retained-budget.js';
 import { createHttpHandler } from './http/routes.js';
 import { createHttpServer, listen } from './http/server.js';
 import { hubMetrics } from './hub-metrics.js';
@@ -76,7 +78,10 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
     throw err;
   }
   const broker = isEmbedded(bus) ? bus.broker : undefined;
-  if (broker) installMqttSecurity(broker, security, log, cfg.tlsClientAuth);
+  const mqttSessions = new SessionOwners(cfg.mqttSessionsPerIdentity);
+  const retained = new RetainedBudget({ perOwnerBytes: cfg.retainedMaxBytesPerClient, perOwnerTopics: cfg.retainedMaxTopicsPerClient, totalBytes: cfg.retainedMaxBytes, totalTopics: cfg.retainedMaxTopics });
+  const isRegisteredDevice = async (id: string) => Boolean(ids && (await ids.getDevice(id)));
+  if (broker) installMqttSecurity(broker, security, log, { tlsClientAuth: cfg.tlsClientAuth, owners: mqttSessions, retained, isRegisteredDevice });
   const registry = await startRegistry(bus, store, (err) => log.warn({ err }, 'registry snapshot failed'));
   const commands = await startCommands(bus, registry);
   const services = await startServices(bus, store, registry, security, cfg, log);
@@ -104,7 +109,7 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
     store: store ? { kind: store.kind, ingest: services.ingestStats?.() } : null,
     security: { anonymous: anon, tls: Boolean(tlsMaterial) },
   });
-  const metrics = hubMetrics({ browser, device, broker, registry, security, ingestStats: services.ingestStats });
+  const metrics = hubMetrics({ browser, device, broker, registry, security, ingestStats: services.ingestStats, ...(broker ? { mqtt: { sessions: mqttSessions, retained } } : {}) });
   const handler = createHttpHandler({ health, api: services.api, metrics, security, secureCookies: Boolean(tlsMaterial), dashboardDir: cfg.dashboardDir, log });
   const server = createHttpServer(
     handler,

@@ -42,6 +42,7 @@ export const Codes = {
   UNKNOWN_DEVICE: def(1016, 404, 'unknown device', 'No device with that id has ever been seen by this hub.'),
   NOT_FOUND: def(1017, 404, 'not found', 'No such HTTP route.'),
   BAD_PAYLOAD: def(1018, 400, 'invalid payload', 'A payload is not what the topic requires (telemetry must be a JSON object of readings).'),
+  RETAINED_LIMIT: def(1025, 413, 'retained limit reached', 'A retained message would take its publisher (or the hub) over the retained limits (`retainedMaxBytesPerClient`, `retainedMaxTopicsPerClient`, `retainedMaxBytes`, `retainedMaxTopics`); it was not published. Clear old retained topics (an empty retained payload) or publish without `retain`.'),
 
   // 2000–2999: retry later
   INTERNAL: def(2000, 500, 'internal error', 'The hub failed to handle the request; it is logged with the request id. Retry with backoff.'),

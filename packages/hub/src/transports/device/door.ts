@@ -8,11 +8,12 @@ import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { CloseCodes, deviceTopic, errorBody, parseDeviceFrame, parseDeviceTopic, type CodeName, type DeviceFrame } from '@fieldlink/protocol';
+import { CloseCodes, deviceTopic, errorBody, parseDeviceFrame, parseDeviceTopic, topicProblem, type CodeName, type DeviceFrame } from '@fieldlink/protocol';
 import type { Logger } from 'pino';
 import type { Bus, Subscription } from '../../bus/types.js';
 import type { Identity, Security } from '../../auth/index.js';
 import type { TokenBucket } from '../../auth/limits.js';
+import { RetainedLimitError } from '../../auth/retained-budget.js';
 
 export interface DeviceDoorOptions {
   maxFrameBytes: number;
@@ -106,6 +107,8 @@ export function createDeviceDoor(bus: Bus, log: Logger, opts: DeviceDoorOptions,
     const topic =
       f.op === 'meta' ? deviceTopic.meta(device) : f.op === 'telemetry' ? deviceTopic.telemetry(device) : f.op === 'pub' ? `devices/${device}/${f.topic}` : undefined;
     if (topic !== undefined) {
+      // the device's prefix counts against the topic cap too (MAX_TOPIC_BYTES, as on every door)
+      if (f.op === 'pub' && topicProblem(topic)) return fail(c, f.id, 'INVALID_TOPIC', `"devices/${device}/…" would be ${topicProblem(topic)}`);
       if (!security.allow(who, 'publish', topic, 'ws/device')) return fail(c, f.id, 'FORBIDDEN', `not allowed to publish to "${topic}"`);
       if (c.bucket && !c.bucket.take()) {
         security.rateLimited++;
@@ -152,6 +155,7 @@ export function createDeviceDoor(bus: Bus, log: Logger, opts: DeviceDoorOptions,
       const parsed = parseDeviceFrame(buf.toString('utf8'));
       if (!parsed.ok) return fail(c, parsed.id, parsed.code, parsed.message);
       handle(c, parsed.value).catch((err: unknown) => {
+        if (err instanceof RetainedLimitError) return fail(c, parsed.value.id, 'RETAINED_LIMIT', err.message);
         log.error({ err, device: c.device }, 'device frame failed');
         fail(c, parsed.value.id, 'INTERNAL');
       });
