@@ -43,8 +43,8 @@ export class RawClient {
     });
     ws.on('close', (code, reason) => (this.closed = { code, reason: reason.toString() }));
   }
-  static async open(url: string, protocols?: string[]): Promise<RawClient> {
-    const ws = new WebSocket(url, protocols);
+  static async open(url: string, protocols?: string[], options?: ConstructorParameters<typeof WebSocket>[2]): Promise<RawClient> {
+    const ws = new WebSocket(url, protocols, options);
     await new Promise<void>((res, rej) => {
       ws.once('open', () => res());
       ws.once('error', rej);

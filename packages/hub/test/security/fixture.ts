@@ -13,6 +13,8 @@ export interface Secured {
   secret: Record<'d1' | 'd2', string>;
   tokens: Record<'viewer' | 'operator' | 'device' | 'revoked' | 'expired', string>;
   passwords: Record<'vera' | 'otto', string>;
+  /** The store URL, to add identities in a test. */
+  store: string;
   stop(): Promise<void>;
 }
 
@@ -44,6 +46,7 @@ export async function securedHub(over: Partial<HubConfig> = {}): Promise<Secured
     secret,
     tokens,
     passwords,
+    store,
     async stop() {
       await ids.close();
       await hub.stop();
