@@ -42,6 +42,8 @@ export interface MqttHub {
   metrics(): Promise<string>;
   /** The legitimate device publishes; the legitimate viewer receives it; neither was ever disconnected. */
   legitFlowing(): Promise<void>;
+  /** The legitimate device retains its meta; it is stored. */
+  legitRetained(tag: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -118,6 +120,11 @@ export async function mqttHub(over: Partial<HubConfig> = {}): Promise<MqttHub> {
       await viewer.waitFor((m) => m.op === 'msg' && (m.payload as { lux?: number; legit?: number }).lux === v, 5000);
       assert.equal(deviceClosed, 0, 'the legitimate device was never disconnected');
       assert.equal(viewer.closed, undefined, 'the legitimate viewer was never disconnected');
+    },
+    async legitRetained(tag) {
+      await device.publishAsync('devices/d1/meta', JSON.stringify({ model: tag }), { qos: 1, retain: true });
+      const [m] = await s.hub.bus.retained('devices/d1/meta');
+      assert.equal((JSON.parse(m!.payload.toString()) as { model: string }).model, tag, 'the legitimate device\'s retained meta is stored');
     },
     async stop() {
       viewer.close();
