@@ -9,10 +9,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { MqttClient } from 'mqtt';
-import { until } from '../helpers.js';
+import { RawClient, until, wsUrl } from '../helpers.js';
 import { mqttHub, type MqttHub } from './mqtt-doors.js';
 
+const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 let h: MqttHub;
 let d3Secret: string;
 const cmd = (id: string) => JSON.stringify({ id, params: { pin: '4711' } });
@@ -56,6 +59,19 @@ test('online: another device\'s client id is refused on every door, repeatedly, 
   }
   assert.match(await h.metrics(), /fieldlink_mqtt_client_id_refused_total\{reason="not_device_id"\} [1-9]/);
   assert.match(await h.metrics(), /fieldlink_mqtt_client_id_refused_total\{reason="reserved"\} [1-9]/);
+});
+
+test('a device on /ws/device keeps its id: MQTT CONNECTs with its client id are refused and it is never replaced', async () => {
+  const victim = await RawClient.open(wsUrl(h.s.hub, '/ws/device'), undefined, { ca: h.ca });
+  assert.equal((await victim.request('auth', { device: 'd3', secret: d3Secret })).ok, true);
+  for (const door of h.doors) {
+    assert.equal(await h.connack(door, { ...asD2, clientId: 'd3' }), 2, door.name);
+    assert.equal(await h.connack(door, { username: 'otto', password: h.s.passwords.otto, clientId: 'd3' }), 2, door.name);
+  }
+  assert.equal((await victim.request('telemetry', { data: { lux: 9 } })).ok, true);
+  assert.equal(victim.closed, undefined, 'not replaced (4009)');
+  victim.close();
+  await h.legitFlowing();
 });
 
 test('offline: a queued QoS 1 command with parameters goes to its owner only, never to an identity resuming its session', async () => {
@@ -127,6 +143,22 @@ test('mosquitto_pub with another device\'s client id is refused; with its own it
   assert.notEqual(noId.code, 0, 'a device without -i gets a random client id: refused');
   const good = await run(['-i', 'd2', '-u', 'd2', '-P', h.s.secret.d2, '-t', 'devices/d2/telemetry', '-m', '{"lux":2}']);
   assert.equal(good.code, 0, good.out);
+  await h.legitFlowing();
+});
+
+test('Python paho: another device\'s client id gets return code 2; its own connects', async () => {
+  const script = fileURLToPath(new URL('../fixtures/paho_connack.py', import.meta.url));
+  const rc = (clientId: string) =>
+    new Promise<string>((resolve) => {
+      const p = spawn(PYTHON, [script, '127.0.0.1', String(h.s.hub.mqttPort), clientId, 'd2', h.s.secret.d2]);
+      let out = '';
+      p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      p.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      p.on('exit', () => resolve(out.trim()));
+    });
+  assert.equal(await rc('d1'), '2');
+  assert.equal(await rc('d3'), '2');
+  assert.equal(await rc('d2'), '0');
   await h.legitFlowing();
 });
 
