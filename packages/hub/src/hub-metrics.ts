@@ -11,6 +11,8 @@ import type { Registry } from './services/registry.js';
 import type { Security } from './auth/index.js';
 import type { RevocationWatch } from './auth/revocation.js';
 import type { Fanout } from './transports/browser/fanout.js';
+import type { SessionOwners } from './auth/mqtt-policy.js';
+import type { RetainedBudget } from './auth/retained-budget.js';
 
 export interface MetricDeps {
   browser: BrowserDoor;
@@ -22,6 +24,8 @@ export interface MetricDeps {
   fanout?: Fanout;
   ingestStats?: () => unknown;
   revocations?: RevocationWatch | undefined;
+  /** The embedded broker's client-id/session owners and retained budget. */
+  mqtt?: { sessions: SessionOwners; retained: RetainedBudget };
 }
 
 const one = (v: number): Sample[] => [[{}, v]];
@@ -112,6 +116,16 @@ export function hubMetrics(d: MetricDeps): PromRegistry {
     fieldlink_log_suppressed_total: { help: 'Repeated log lines counted into summaries instead of written (--log-summary-ms)', read: () => one(d.security.logs.suppressed) },
     fieldlink_ws_lingering_filters: { help: 'Unsubscribed browser filters kept on the bus for resumes (--max-lingering-filters)', read: () => one(d.fanout?.lingering ?? 0) },
     fieldlink_ws_linger_evicted_total: { help: 'Lingering browser filters dropped early by --max-lingering-filters / --max-lingering-per-client', read: () => one(d.fanout?.lingerEvicted ?? 0) },
+    fieldlink_mqtt_client_id_refused_total: {
+      help: 'MQTT CONNECTs refused for their client id, by reason (not_device_id, reserved, session_owned, too_many_sessions)',
+      read: () => Object.entries(d.mqtt?.sessions.refused ?? { none: 0 }).map(([reason, v]): Sample => [{ reason }, v]),
+    },
+    fieldlink_retained_refused_total: {
+      help: 'Retained messages refused by the retained limits, by reason (owner_bytes, owner_topics, total_bytes, total_topics)',
+      read: () => Object.entries(d.mqtt?.retained.refused ?? { none: 0 }).map(([reason, v]): Sample => [{ reason }, v]),
+    },
+    fieldlink_retained_bytes: { help: 'Retained bytes held by the embedded broker (as the retained limits count them)', read: () => one(d.mqtt?.retained.bytes ?? 0) },
+    fieldlink_retained_topics: { help: 'Retained topics held by the embedded broker', read: () => one(d.mqtt?.retained.topics ?? 0) },
     fieldlink_ingest: {
       help: 'Ingest service counters (queued, written, dropped, rejected, batches, retries)',
       read: () => {

@@ -23,6 +23,8 @@ import { createBrowserDoor } from './transports/browser/door.js';
 import { createDeviceDoor } from './transports/device/door.js';
 import { createMqttTcpServer, createMqttTlsServer, createMqttWsHandler } from './transports/mqtt.js';
 import { installMqttSecurity } from './transports/mqtt-security.js';
+import { SessionOwners } from './auth/mqtt-policy.js';
+import { RetainedBudget } from './auth/retained-budget.js';
 import { createHttpHandler } from './http/routes.js';
 import { createHttpServer, listen } from './http/server.js';
 import { hubMetrics } from './hub-metrics.js';
@@ -91,7 +93,10 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
     throw err;
   }
   const broker = isEmbedded(bus) ? bus.broker : undefined;
-  if (broker) installMqttSecurity(broker, security, log, cfg.tlsClientAuth);
+  const mqttSessions = new SessionOwners(cfg.mqttSessionsPerIdentity);
+  const retained = new RetainedBudget({ perOwnerBytes: cfg.retainedMaxBytesPerClient, perOwnerTopics: cfg.retainedMaxTopicsPerClient, totalBytes: cfg.retainedMaxBytes, totalTopics: cfg.retainedMaxTopics });
+  const isRegisteredDevice = async (id: string) => Boolean(ids && (await ids.getDevice(id)));
+  if (broker) installMqttSecurity(broker, security, log, { tlsClientAuth: cfg.tlsClientAuth, owners: mqttSessions, retained, isRegisteredDevice });
   const registry = await startRegistry(bus, store, (err) => log.warn({ err }, 'registry snapshot failed'), {
     maxDepth: cfg.maxPayloadDepth, maxKeys: cfg.maxPayloadKeys, maxMetaBytes: cfg.maxMetaBytes, maxDevices: cfg.maxDevices, maxMetricsPerDevice: cfg.maxMetricsPerDevice,
   });
@@ -121,7 +126,7 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
     store: store ? { kind: store.kind, ingest: services.ingestStats?.() } : null,
     security: { anonymous: anon, anonymousThroughProxy: proxiedAnonymousRole(cfg, anon), trustedProxies: cfg.trustedProxies.length, tls: Boolean(tlsMaterial) },
   });
-  const metrics = hubMetrics({ browser, device, broker, registry, security, fanout, ingestStats: services.ingestStats, revocations });
+  const metrics = hubMetrics({ browser, device, broker, registry, security, fanout, ingestStats: services.ingestStats, revocations, ...(broker ? { mqtt: { sessions: mqttSessions, retained } } : {}) });
   const handler = createHttpHandler({ health, api: services.api, metrics, security, secureCookies: Boolean(tlsMaterial), dashboardDir: cfg.dashboardDir, log });
   const server = createHttpServer(
     handler,

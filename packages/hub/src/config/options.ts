@@ -69,6 +69,11 @@ export const hubOptions = o({
   mqttsPort: int(8883, 'MQTT over TLS port (only with --tls-cert). 0 disables; -1 picks a free port.', { min: -1, max: 65535, group: 'TLS' }),
   maxConnections: int(20000, 'Connections in total across every door; more are refused (503 / CONNACK 3).', { min: 1, max: 1000000, group: 'Limits' }),
   maxConnectionsPerIp: int(2000, 'Connections from one IP address across every door.', { min: 1, max: 1000000, group: 'Limits' }),
+  retainedMaxBytesPerClient: int(1048576, 'Retained bytes (topic + payload, at least 256 per message) one identity may hold on the embedded broker; retained publishes beyond are acknowledged and dropped on MQTT, error 1025 (RETAINED_LIMIT) on the WebSocket doors, counted in fieldlink_retained_refused_total. Publishes of hub services and WebSocket doors count against the device of a devices/{id}/ topic, else a shared `hub` account.', { min: 1024, max: 1073741824, group: 'Limits' }),
+  retainedMaxTopicsPerClient: int(1000, 'Retained topics one identity may hold on the embedded broker (see --retained-max-bytes-per-client).', { min: 1, max: 10000000, group: 'Limits', advanced: true }),
+  retainedMaxBytes: int(67108864, 'Retained bytes on the embedded broker in total, for all identities together.', { min: 1024, max: 17179869184, group: 'Limits' }),
+  retainedMaxTopics: int(100000, 'Retained topics on the embedded broker in total.', { min: 1, max: 100000000, group: 'Limits', advanced: true }),
+  mqttSessionsPerIdentity: int(100, 'Stored MQTT sessions (clean=false, kept while offline) one identity may own; a CONNECT for one more gets CONNACK 3. A device owns at most one (its client id is its device id). Connecting once with clean=true ends a stored session.', { min: 1, max: 1000000, group: 'Limits', advanced: true }),
   publishRate: int(100, 'Messages per second each client may publish (token bucket, burst = 5 s worth). 0: unlimited.', { min: 0, max: 10000000, group: 'Limits' }),
   dashboardDir: str('', 'Serve the dashboard from this directory instead of the bundled build.', { group: 'General', advanced: true }),
   // Bounds (docs/security.md, "Bounds"): one client must not degrade the hub for everyone.

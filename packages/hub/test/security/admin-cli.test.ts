@@ -14,7 +14,7 @@ import { cli } from './fixture.js';
 
 function connack(url: string, username: string, password: string): Promise<number> {
   return new Promise((resolve) => {
-    const c = mqtt.connect(url, { username, password, reconnectPeriod: 0 });
+    const c = mqtt.connect(url, { username, password, clientId: username, reconnectPeriod: 0 }); // a device's client id is its id
     c.once('connect', () => (c.end(true), resolve(0)));
     c.once('error', (e: Error & { code?: number }) => (c.end(true), resolve(e.code ?? -1)));
   });

@@ -18,7 +18,7 @@ const mqttUrl = () => `mqtt://127.0.0.1:${s.hub.mqttPort}`;
 
 before(async () => {
   s = await securedHub({ authFreeFailures: 3, publishRate: 20 });
-  legitDevice = await mqttConnect(mqttUrl(), { username: 'd1', password: s.secret.d1 });
+  legitDevice = await mqttConnect(mqttUrl(), { username: 'd1', password: s.secret.d1, clientId: 'd1' });
   legitBrowser = await RawClient.open(wsUrl(s.hub, '/ws'));
   assert.equal((await legitBrowser.request('auth', { token: s.tokens.viewer })).ok, true);
   assert.equal((await legitBrowser.request('sub', { filter: 'devices/+/telemetry' })).ok, true);
@@ -52,13 +52,14 @@ test('MQTT: no credentials, wrong secret, revoked and expired tokens are refused
   assert.equal(await connack({ username: 'nobody', password: 'x' }), 4);
   assert.equal(await connack({ username: 'token', password: s.tokens.revoked }), 4);
   assert.equal(await connack({ username: 'token', password: s.tokens.expired }), 4);
-  assert.equal(await connack({ username: 'd2', password: s.secret.d2 }), 0);
-  assert.equal(await connack({ username: 'token', password: s.tokens.device }), 0);
+  assert.equal(await connack({ username: 'd2', password: s.secret.d2, clientId: 'd2' }), 0);
+  // a device token is accepted, but its client id must be its device id (d1's own connection is the legitimate device here)
+  assert.equal(await connack({ username: 'token', password: s.tokens.device, clientId: 'd1-second' }), 2);
   await legitFlowing();
 });
 
 test('MQTT: a device cannot publish as another device, subscribe to #, or to another device\'s commands', async () => {
-  const d2 = await mqttConnect(mqttUrl(), { username: 'd2', password: s.secret.d2 });
+  const d2 = await mqttConnect(mqttUrl(), { username: 'd2', password: s.secret.d2, clientId: 'd2' });
   await d2.publishAsync('devices/d1/telemetry', JSON.stringify({ lux: -666 }), { qos: 1 }); // acknowledged, dropped [MQTT-3.3.5-2]
   // SUBACK 0x80 for refused filters [MQTT-3.9.3]; MQTT.js turns it into an error carrying the code
   const subCode = (topic: string, qos: 0 | 1) =>
@@ -226,7 +227,7 @@ test('oversized frames and packets are refused on every door', async () => {
   c.sendRaw(JSON.stringify({ op: 'auth', id: 'a', token: 'x'.repeat(70_000) }));
   assert.equal((await c.waitFor((f) => f.op === 'error')).error?.name, 'FRAME_TOO_LARGE');
   c.close();
-  const big = await mqttConnect(mqttUrl(), { username: 'd2', password: s.secret.d2 });
+  const big = await mqttConnect(mqttUrl(), { username: 'd2', password: s.secret.d2, clientId: 'd2' });
   const closed = new Promise((r) => big.stream.once('close', r));
   big.publish('devices/d2/telemetry', Buffer.alloc(2 * 1024 * 1024, 1));
   await closed;

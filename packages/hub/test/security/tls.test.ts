@@ -61,7 +61,7 @@ test('MQTTS with mosquitto_pub --cafile and a device secret; a browser on WSS re
   assert.ok(s.hub.url.startsWith('https://') && s.hub.mqttsPort > 0);
   const b = await wssBrowser();
   await until(() => b.got.some((g) => (g as { id?: string }).id === 's'));
-  const r = await run('mosquitto_pub', ['-h', 'localhost', '-p', String(s.hub.mqttsPort), '--cafile', f('ca.pem'), '-u', 'd1', '-P', s.secret.d1, '-q', '1', '-t', 'devices/d1/telemetry', '-m', '{"lux":5.5}']);
+  const r = await run('mosquitto_pub', ['-h', 'localhost', '-p', String(s.hub.mqttsPort), '--cafile', f('ca.pem'), '-i', 'd1', '-u', 'd1', '-P', s.secret.d1, '-q', '1', '-t', 'devices/d1/telemetry', '-m', '{"lux":5.5}']);
   assert.equal(r.code, 0, r.out);
   await until(() => b.got.some((g) => g.topic === 'devices/d1/telemetry'));
   const bad = await run('mosquitto_pub', ['-h', 'localhost', '-p', String(s.hub.mqttsPort), '--cafile', f('ca.pem'), '-u', 'd1', '-P', 'wrong', '-t', 'devices/d1/telemetry', '-m', '1']);
@@ -72,7 +72,7 @@ test('MQTTS with mosquitto_pub --cafile and a device secret; a browser on WSS re
 test('MQTTS client certificate: the CN is the device id, no password needed, and it is still only that device', async () => {
   const b = await wssBrowser();
   await until(() => b.got.some((g) => (g as { id?: string }).id === 's'));
-  const certArgs = ['-h', 'localhost', '-p', String(s.hub.mqttsPort), '--cafile', f('ca.pem'), '--cert', f('device-dev-1.pem'), '--key', f('device-dev-1-key.pem'), '-q', '1'];
+  const certArgs = ['-h', 'localhost', '-p', String(s.hub.mqttsPort), '--cafile', f('ca.pem'), '--cert', f('device-dev-1.pem'), '--key', f('device-dev-1-key.pem'), '-i', 'dev-1', '-q', '1'];
   assert.equal((await run('mosquitto_pub', [...certArgs, '-t', 'devices/d1/telemetry', '-m', '{"lux":-1}'])).code, 0, 'acknowledged…');
   assert.equal((await run('mosquitto_pub', [...certArgs, '-t', 'devices/dev-1/telemetry', '-m', '{"lux":7}'])).code, 0);
   await until(() => b.got.some((g) => g.topic === 'devices/dev-1/telemetry'));

@@ -41,6 +41,8 @@ export class BrowserSession implements FanoutTarget {
   identity: Identity | undefined;
   bucket: TokenBucket | undefined;
   private live: LiveHandle | undefined;
+  /** Set once a filter overlaps a deny rule (auth/acl.ts `screened`): every push is checked against the rules first. */
+  screen: ((topic: string) => boolean) | undefined;
   dropped = 0;
   sent = 0;
   private lastMsg: BusMessage | undefined;
@@ -93,6 +95,7 @@ export class BrowserSession implements FanoutTarget {
     // The bus hands one publish to each matching filter in turn with the same object (bus contract item 2).
     if (msg === this.lastMsg) return;
     this.lastMsg = msg;
+    if (this.screen && !this.screen(msg.topic)) return;
     if (this.held) this.holdFrame(frame);
     else this.write(frame);
   }

@@ -8,7 +8,7 @@ import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { CloseCodes, deviceTopic, errorBody, parseDeviceFrame, parseDeviceTopic, type CodeName, type DeviceFrame } from '@fieldlink/protocol';
+import { CloseCodes, deviceTopic, errorBody, parseDeviceFrame, parseDeviceTopic, topicProblem, type CodeName, type DeviceFrame } from '@fieldlink/protocol';
 import type { Logger } from 'pino';
 import type { Bus, Subscription } from '../../bus/types.js';
 import type { Identity, Security } from '../../auth/index.js';
@@ -16,6 +16,7 @@ import { frameId } from '../../bus/shape.js';
 import type { TokenBucket } from '../../auth/limits.js';
 import type { LiveHandle } from '../../auth/live.js';
 import { closeReasonMustBeUtf8 } from '../ws-close.js';
+import { RetainedLimitError } from '../../auth/retained-budget.js';
 
 export interface DeviceDoorOptions {
   maxFrameBytes: number;
@@ -122,6 +123,8 @@ export function createDeviceDoor(bus: Bus, log: Logger, opts: DeviceDoorOptions,
         security.rateLimited++;
         return fail(c, f.id, 'RATE_LIMITED', 'publishing faster than --publish-rate allows');
       }
+      // the device's prefix counts against the topic cap too (MAX_TOPIC_BYTES, as on every door)
+      if (f.op === 'pub' && topicProblem(topic)) return fail(c, f.id, 'INVALID_TOPIC', `"devices/${device}/…" would be ${topicProblem(topic)}`);
       if (!security.allow(who, 'publish', topic, 'ws/device')) return fail(c, f.id, 'FORBIDDEN', `not allowed to publish to "${topic}"`);
     }
     /** Publish unless the payload passes a shape bound (bus/shape.ts); false when refused (answered). */
@@ -179,6 +182,7 @@ export function createDeviceDoor(bus: Bus, log: Logger, opts: DeviceDoorOptions,
       const parsed = parseDeviceFrame(buf.toString('utf8'));
       if (!parsed.ok) return fail(c, parsed.id, parsed.code, parsed.message);
       handle(c, parsed.value).catch((err: unknown) => {
+        if (err instanceof RetainedLimitError) return fail(c, parsed.value.id, 'RETAINED_LIMIT', err.message);
         // summarised: a device that can trigger one failure can trigger it in a loop
         security.logs.note('error', `failed:ws_device:${c.device}:${(err as Error)?.message}`, { err, device: c.device }, 'device frame failed');
         fail(c, parsed.value.id, 'INTERNAL');

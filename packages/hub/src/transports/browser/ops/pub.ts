@@ -1,6 +1,7 @@
 import { encodePubPayload, type PubRequest } from '@fieldlink/protocol';
 import type { BrowserContext } from '../context.js';
 import type { BrowserSession } from '../session.js';
+import { RetainedLimitError } from '../../../auth/retained-budget.js';
 
 /**
  * `pub`: publish on the bus for every door. `$` topics belong to the broker [MQTT-4.7.2-1].
@@ -18,6 +19,11 @@ export async function pub(ctx: BrowserContext, s: BrowserSession, req: PubReques
   const payload = typeof bytes === 'string' ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const bad = ctx.security.shapes.check('ws', req.topic, payload, s.identity);
   if (bad) return s.fail(req.id, 'PAYLOAD_LIMIT', bad.message);
-  await ctx.bus.publish(req.topic, payload, { retain: req.retain ?? false, qos: req.qos ?? 0 });
+  try {
+    await ctx.bus.publish(req.topic, payload, { retain: req.retain ?? false, qos: req.qos ?? 0 });
+  } catch (err) {
+    if (err instanceof RetainedLimitError) return s.fail(req.id, 'RETAINED_LIMIT', err.message);
+    throw err;
+  }
   s.reply(req.id, { topic: req.topic });
 }

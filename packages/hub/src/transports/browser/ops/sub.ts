@@ -10,7 +10,13 @@ import type { BrowserSession } from '../session.js';
  */
 export async function sub(ctx: BrowserContext, s: BrowserSession, req: SubRequest): Promise<void> {
   const { filter } = req;
-  if (!ctx.security.allow(s.identity!, 'subscribe', filter, 'ws')) return s.fail(req.id, 'FORBIDDEN', `not allowed to subscribe to "${filter}"`);
+  const who = s.identity!;
+  if (!ctx.security.allow(who, 'subscribe', filter, 'ws')) return s.fail(req.id, 'FORBIDDEN', `not allowed to subscribe to "${filter}"`);
+  // A filter overlapping a deny rule is accepted, and then every message to this session is checked (docs/security.md "Deny rules").
+  if (ctx.security.acl.subscribeScope(who, filter) === 'screened') {
+    s.screen ??= (topic) => ctx.security.acl.can(who, 'subscribe', topic) || ((ctx.security.denied['ws:deliver'] = (ctx.security.denied['ws:deliver'] ?? 0) + 1), false);
+  }
+  const shown = (topic: string) => !s.screen || s.screen(topic);
   if (!s.filters.has(filter) && s.filters.size >= s.maxSubscriptions) {
     return s.fail(req.id, 'TOO_MANY_SUBSCRIPTIONS', `at most ${s.maxSubscriptions} subscriptions per connection`);
   }
@@ -24,11 +30,11 @@ export async function sub(ctx: BrowserContext, s: BrowserSession, req: SubReques
     if (req.epoch !== undefined && req.since !== undefined) {
       const missed = ctx.fanout.replay(filter, req.epoch, req.since);
       resumed = missed !== undefined;
-      if (missed) await s.replay(missed, (it) => it.frame);
+      if (missed) await s.replay(missed.filter((it) => shown(it.topic)), (it) => it.frame);
     }
     if (!resumed && !already && req.retained !== false) {
       // Flow-controlled (session.ts): frames are built one by one as the socket drains.
-      retained = await s.replay(consume(await ctx.bus.retained(filter)), (m) => ctx.fanout.frameFor(m));
+      retained = await s.replay(consume((await ctx.bus.retained(filter)).filter((m) => shown(m.topic))), (m) => ctx.fanout.frameFor(m));
     }
   } finally {
     s.release();
