@@ -77,8 +77,14 @@ export class RawClient {
   }
 }
 
+/**
+ * An MQTT.js client, connected. A device's client id must be its device id
+ * (docs/security.md, "Client ids"): with a user name and no client id, the user
+ * name is the client id, as a device would send it.
+ */
 export async function mqttConnect(url: string, opts: IClientOptions = {}): Promise<MqttClient> {
-  const c = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 5000, ...opts });
+  const clientId = opts.clientId ?? (opts.username && opts.username !== 'token' ? opts.username : undefined);
+  const c = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 5000, ...opts, ...(clientId ? { clientId } : {}) });
   await new Promise<void>((res, rej) => {
     c.once('connect', () => res());
     c.once('error', rej);

@@ -18,7 +18,7 @@ let s: Secured;
 let by: Bystanders;
 
 before(async () => {
-  s = await securedHub({ publishRate: 1000, maxLingeringFilters: TOTAL, maxLingeringPerClient: PER_CLIENT, mqttMaxPacketBytes: 2 * 1024 * 1024, wsStallTimeoutMs: 4000 });
+  s = await securedHub({ publishRate: 1000, maxLingeringFilters: TOTAL, maxLingeringPerClient: PER_CLIENT, mqttMaxPacketBytes: 2 * 1024 * 1024, wsStallTimeoutMs: 4000, retainedMaxBytesPerClient: 64 * 1024 * 1024 });
   by = await bystanders(s);
 });
 after(async () => {
