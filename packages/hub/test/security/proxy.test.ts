@@ -52,7 +52,7 @@ async function wsGuesses(path: string, headers: Record<string, string>, frame: (
 /** CONNACK return code over /mqtt with the given upgrade headers. */
 function mqttWsConnack(opts: mqtt.IClientOptions, headers: Record<string, string>): Promise<number> {
   return new Promise((resolve) => {
-    const c = mqtt.connect(wsUrl(s.hub, '/mqtt'), { reconnectPeriod: 0, connectTimeout: 5000, wsOptions: { headers }, ...opts });
+    const c = mqtt.connect(wsUrl(s.hub, '/mqtt'), { reconnectPeriod: 0, connectTimeout: 5000, wsOptions: { headers }, ...(opts.username ? { clientId: opts.username } : {}), ...opts });
     c.once('connect', () => (c.end(true), resolve(0)));
     c.once('error', (e: Error & { code?: number }) => (c.end(true), resolve(typeof e.code === 'number' ? e.code : -1)));
   });
