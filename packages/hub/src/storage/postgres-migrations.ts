@@ -120,6 +120,19 @@ export const pgMigrations: readonly PgMigration[] = [
       DROP TABLE points_v3;
     `,
   },
+  {
+    version: 5,
+    name: 'alerts: rule definitions made over the API, alert history',
+    sql: `
+      CREATE TABLE alert_rules (name text PRIMARY KEY, body text NOT NULL, updated_at bigint NOT NULL);
+      CREATE TABLE alerts (
+        id text PRIMARY KEY, rule text NOT NULL, device text NOT NULL, kind text NOT NULL, state text NOT NULL,
+        value double precision, message text NOT NULL, fired_at bigint NOT NULL, resolved_at bigint, acked_at bigint, acked_by text
+      );
+      CREATE INDEX alerts_fired ON alerts (fired_at);
+      CREATE INDEX alerts_firing ON alerts (state) WHERE state = 'firing';
+    `,
+  },
 ];
 
 /** Arbitrary constant key of the advisory lock that serialises migrations. */
