@@ -10,13 +10,14 @@ import type net from 'node:net';
 import type tls from 'node:tls';
 import { CloseCodes, PROTOCOL_VERSION } from '@fieldlink/protocol';
 import { createBus, isEmbedded, type Bus } from './bus/index.js';
-import { openIdentities, openStore, startRetention, type ClosableIdentityStore, type Store } from './storage/index.js';
+import { openAlerts, openIdentities, openStore, startRetention, type AlertStore, type ClosableIdentityStore, type Store } from './storage/index.js';
 import type { HubConfig } from './config/options.js';
 import { createLogger, type Logger } from './log.js';
 import { anonymousRole, createSecurity, isLoopback, type Security } from './auth/index.js';
 import { startRegistry, type Registry } from './services/registry.js';
 import { startCommands } from './services/commands.js';
 import { startServices } from './services/index.js';
+import type { AlertsService } from './services/alerts/index.js';
 import { Fanout } from './transports/browser/fanout.js';
 import { createBrowserDoor } from './transports/browser/door.js';
 import { createDeviceDoor } from './transports/device/door.js';
@@ -43,6 +44,10 @@ export interface Hub {
   readonly log: Logger;
   /** Re-read the TLS files (SIGHUP). */
   reloadTls(): void;
+  /** Re-read --alerts-file (SIGHUP); throws, keeping the running rules, when it does not validate. */
+  reloadAlerts(): void;
+  /** Alerts service (absent without a store). */
+  readonly alerts: AlertsService | undefined;
   stop(): Promise<void>;
 }
 
@@ -52,8 +57,10 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
   const storeOpts = { url: cfg.store === 'sqlite' ? undefined : cfg.store, dataDir: cfg.dataDir };
   const store = cfg.store === 'none' ? undefined : await openStore(storeOpts);
   const ids: ClosableIdentityStore | undefined = store ? openIdentities(storeOpts) : undefined;
-  /** Identities first: their connection reads the store's database. */
+  const alertStore: AlertStore | undefined = store ? openAlerts(storeOpts) : undefined;
+  /** Identities and alerts first: their connections read the store's database. */
   const closeStorage = async () => {
+    await alertStore?.close();
     await ids?.close();
     await store?.close();
   };
@@ -79,13 +86,20 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
   if (broker) installMqttSecurity(broker, security, log, cfg.tlsClientAuth);
   const registry = await startRegistry(bus, store, (err) => log.warn({ err }, 'registry snapshot failed'));
   const commands = await startCommands(bus, registry);
-  const services = await startServices(bus, store, registry, security, cfg, log);
+  let services;
+  try {
+    services = await startServices(bus, store, registry, security, cfg, log, alertStore);
+  } catch (err) {
+    await Promise.allSettled([registry.stop(), commands.stop(), bus.close()]);
+    await closeStorage();
+    throw err;
+  }
   const retention = store ? startRetention(store, { rawDays: cfg.retentionDays, rollupDays: cfg.rollupRetentionDays }) : undefined;
   const fanout = new Fanout(bus, { ringSize: cfg.resumeBuffer, lingerMs: 30_000 });
 
   const hubInfo = () => ({ hub: 'fieldlink', version: VERSION, protocol: PROTOCOL_VERSION, epoch: fanout.epoch });
   const browser = createBrowserDoor(
-    { bus, fanout, registry, commands, history: services.history, hubInfo, log, defaultCallTimeoutMs: cfg.callTimeoutMs, security },
+    { bus, fanout, registry, commands, history: services.history, alerts: services.alertAccess, hubInfo, log, defaultCallTimeoutMs: cfg.callTimeoutMs, security },
     { maxFrameBytes: cfg.maxFrameBytes, softLimitBytes: cfg.wsSoftLimitBytes, hardLimitBytes: cfg.wsHardLimitBytes, stallTimeoutMs: cfg.wsStallTimeoutMs, maxSubscriptions: cfg.maxSubscriptions },
   );
   const device = createDeviceDoor(bus, log, { maxFrameBytes: cfg.maxFrameBytes }, security);
@@ -102,6 +116,7 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
     devices: { known: registry.list().length, online: registry.list().filter((d) => d.online).length },
     bus: { kind: bus.kind, browserFilters: fanout.filterCount },
     store: store ? { kind: store.kind, ingest: services.ingestStats?.() } : null,
+    ...(services.alerts ? { alerts: services.alerts.stats() } : {}),
     security: { anonymous: anon, tls: Boolean(tlsMaterial) },
   });
   const metrics = hubMetrics({ browser, device, broker, registry, security, ingestStats: services.ingestStats });
@@ -171,5 +186,6 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
     tlsMaterial.reload({ https: server as unknown as tls.Server, ...(mqttTls ? { mqtts: mqttTls } : {}) });
     log.info('TLS certificates reloaded');
   };
-  return { httpPort, mqttPort, mqttsPort, url, bus, store, registry, security, log, reloadTls, stop };
+  const reloadAlerts = () => services.alerts?.reload();
+  return { httpPort, mqttPort, mqttsPort, url, bus, store, registry, security, log, reloadTls, reloadAlerts, alerts: services.alerts, stop };
 }

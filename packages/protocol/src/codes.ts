@@ -42,6 +42,11 @@ export const Codes = {
   UNKNOWN_DEVICE: def(1016, 404, 'unknown device', 'No device with that id has ever been seen by this hub.'),
   NOT_FOUND: def(1017, 404, 'not found', 'No such HTTP route.'),
   BAD_PAYLOAD: def(1018, 400, 'invalid payload', 'A payload is not what the topic requires (telemetry must be a JSON object of readings).'),
+  // Alerts (docs/alerts.md)
+  INVALID_RULE: def(1040, 400, 'invalid alert rule', 'An alert rule (API, browser op or alerts file) does not validate; `message` names the field.'),
+  UNKNOWN_RULE: def(1041, 404, 'unknown alert rule', 'No alert rule with that name.'),
+  UNKNOWN_ALERT: def(1042, 404, 'unknown alert', 'No alert with that id.'),
+  RULE_READ_ONLY: def(1043, 409, 'rule defined in the alerts file', 'The rule comes from --alerts-file: change it there and send SIGHUP; the API changes only rules made over the API.'),
 
   // 2000–2999: retry later
   INTERNAL: def(2000, 500, 'internal error', 'The hub failed to handle the request; it is logged with the request id. Retry with backoff.'),

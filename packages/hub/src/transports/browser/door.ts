@@ -16,6 +16,7 @@ import { pub } from './ops/pub.js';
 import { devices, history } from './ops/query.js';
 import { call } from './ops/call.js';
 import { auth } from './ops/auth.js';
+import { alertOp } from './ops/alerts.js';
 
 export interface BrowserDoorOptions extends SessionLimits {
   maxFrameBytes: number;
@@ -64,6 +65,12 @@ export function createBrowserDoor(ctx: BrowserContext, opts: BrowserDoorOptions)
         return devices(ctx, s, req);
       case 'call':
         return call(ctx, s, req);
+      case 'alerts':
+      case 'ack':
+      case 'rules':
+      case 'putRule':
+      case 'deleteRule':
+        return alertOp(ctx, s, req);
     }
   };
 
