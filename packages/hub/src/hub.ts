@@ -17,6 +17,7 @@ import { anonymousRole, createSecurity, isLoopback, type Security } from './auth
 import { startRegistry, type Registry } from './services/registry.js';
 import { startCommands } from './services/commands.js';
 import { startServices } from './services/index.js';
+import { startHaDiscovery } from './services/ha-discovery.js';
 import type { AlertsService } from './services/alerts/index.js';
 import { Fanout } from './transports/browser/fanout.js';
 import { createBrowserDoor } from './transports/browser/door.js';
@@ -94,6 +95,7 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
     await closeStorage();
     throw err;
   }
+  const ha = cfg.haDiscovery ? await startHaDiscovery(bus, cfg.haDiscoveryPrefix, log) : undefined;
   const retention = store ? startRetention(store, { rawDays: cfg.retentionDays, rollupDays: cfg.rollupRetentionDays }) : undefined;
   const fanout = new Fanout(bus, { ringSize: cfg.resumeBuffer, lingerMs: 30_000 });
 
@@ -171,6 +173,7 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
         mqttWs?.close(),
       ]);
       await retention?.stop();
+      await ha?.stop();
       await commands.stop();
       await fanout.close();
       await registry.stop();

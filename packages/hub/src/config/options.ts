@@ -65,6 +65,8 @@ export const hubOptions = o({
   maxConnectionsPerIp: int(2000, 'Connections from one IP address across every door.', { min: 1, max: 1000000, group: 'Limits' }),
   publishRate: int(100, 'Messages per second each client may publish (token bucket, burst = 5 s worth). 0: unlimited.', { min: 0, max: 10000000, group: 'Limits' }),
   dashboardDir: str('', 'Serve the dashboard from this directory instead of the bundled build.', { group: 'General', advanced: true }),
+  haDiscovery: bool(false, 'Publish Home Assistant MQTT discovery configs (retained, under --ha-discovery-prefix) for every device with a meta (docs/integrations.md).', { group: 'Integrations' }),
+  haDiscoveryPrefix: str('homeassistant', 'Discovery prefix Home Assistant listens on.', { group: 'Integrations', advanced: true }),
   alertsFile: str('', 'YAML or JSON file with alert rules and webhooks (docs/alerts.md); re-read on SIGHUP. Rules can also be made over the API; alerts need a store.', { group: 'Alerts' }),
 });
 
