@@ -18,6 +18,7 @@ export interface MetricDeps {
   registry: Registry;
   security: Security;
   ingestStats?: () => unknown;
+  alertsStats?: () => Record<string, unknown>;
 }
 
 const one = (v: number): Sample[] => [[{}, v]];
@@ -79,6 +80,22 @@ export function hubMetrics(d: MetricDeps): PromRegistry {
     },
     fieldlink_rate_limited_total: { help: 'Publishes refused by --publish-rate', read: () => one(d.security.rateLimited) },
     fieldlink_connections_refused_total: { help: 'Connections refused by --max-connections / --max-connections-per-ip', read: () => one(d.security.connections.rejected) },
+    fieldlink_alerts: {
+      help: 'Alerts service counters (rules, series, firing, evaluations, fired, resolved, writes, writesDropped, seriesDropped, timers); webhook counters are in fieldlink_alert_webhooks',
+      read: () => {
+        const s = d.alertsStats?.();
+        if (!s) return [[{ counter: 'rules' }, 0]];
+        return Object.entries(s).filter(([, v]) => typeof v === 'number').map(([k, v]): Sample => [{ counter: k }, v as number]);
+      },
+    },
+    fieldlink_alert_webhooks: {
+      help: 'Webhook deliveries by receiver (url without credentials) and counter: queued, delivered, retries, failed, dropped (queue full, oldest dropped)',
+      read: () => {
+        const hooks = (d.alertsStats?.().webhooks ?? []) as Record<string, unknown>[];
+        const out: Sample[] = hooks.flatMap((h) => Object.entries(h).filter(([, v]) => typeof v === 'number').map(([k, v]): Sample => [{ url: String(h.url), counter: k }, v as number]));
+        return out.length ? out : [[{ url: '', counter: 'delivered' }, 0]];
+      },
+    },
     fieldlink_ingest: {
       help: 'Ingest service counters (queued, written, dropped, rejected, batches, retries)',
       read: () => {

@@ -121,7 +121,7 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
     ...(services.alerts ? { alerts: services.alerts.stats() } : {}),
     security: { anonymous: anon, tls: Boolean(tlsMaterial) },
   });
-  const metrics = hubMetrics({ browser, device, broker, registry, security, ingestStats: services.ingestStats });
+  const metrics = hubMetrics({ browser, device, broker, registry, security, ingestStats: services.ingestStats, ...(services.alerts ? { alertsStats: services.alerts.stats } : {}) });
   const handler = createHttpHandler({ health, api: services.api, metrics, security, secureCookies: Boolean(tlsMaterial), dashboardDir: cfg.dashboardDir, log });
   const server = createHttpServer(
     handler,

@@ -99,6 +99,9 @@ describe('webhooks', () => {
       assert.ok(s.webhooks[0]!.dropped >= N - 1 - 11, JSON.stringify(s.webhooks));
       assert.ok(s.webhooks[0]!.queued <= 10);
       assert.ok(calls >= 1);
+      const metrics = await (await fetch(`${hub.url}/metrics`)).text();
+      assert.match(metrics, /fieldlink_alert_webhooks\{url="http:\/\/127\.0\.0\.1:\d+\/",counter="dropped"\} [1-9]/);
+      assert.match(metrics, /fieldlink_alerts\{counter="evaluations"\} [1-9]/);
     } finally {
       await hub.stop();
       srv.close();
