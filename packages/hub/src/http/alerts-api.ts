@@ -12,6 +12,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Identity, Security } from '../auth/index.js';
 import type { AlertAccess, Outcome } from '../services/alerts/access.js';
+import { Codes } from '@fieldlink/protocol';
 import { sendError, sendJson } from './json.js';
 
 const MAX_BODY = 16 * 1024;
@@ -57,7 +58,8 @@ export function alertsHandler(access: AlertAccess, sec: Security, who: Identity)
       if (matches.length === 0) sendError(res, 'NOT_FOUND', `no route ${url.pathname}`);
       else {
         res.setHeader('allow', [...new Set(matches.map((x) => x.r.method))].join(', '));
-        sendError(res, 'WRONG_TYPE', `method ${req.method ?? '?'} not allowed here`);
+        // 405 as HTTP requires (with Allow), carrying the table's WRONG_TYPE code, as http/api.ts does.
+        sendJson(res, 405, { error: { code: Codes.WRONG_TYPE.code, name: 'WRONG_TYPE', message: `method ${req.method ?? '?'} not allowed here` } });
       }
       return true;
     }
