@@ -104,7 +104,19 @@ export async function startAlerts(o: AlertsOptions): Promise<AlertsService> {
   const engine = new AlertEngine({ onEvent, newId: randomUUID, now, ...(o.tickMs ? { tickMs: o.tickMs } : {}) });
   const apply = () => engine.setRules([...file.rules, ...[...apiRules.values()].filter((r) => !file.rules.some((f) => f.name === r.name))]);
   apply();
-  engine.restore(await o.store.firing());
+  // Alerts firing when the hub stopped: resumed without a new notification, their retained
+  // topics set again (an in-memory broker lost them); those whose rule is gone are resolved.
+  const stillFiring = await o.store.firing();
+  engine.restore(stillFiring);
+  const resumed = new Set(engine.open().map((a) => a.id));
+  for (const a of stillFiring) {
+    if (resumed.has(a.id)) {
+      publish(alertTopic(a.rule, a.device), JSON.stringify(a), true);
+      continue;
+    }
+    save({ ...a, state: 'resolved', resolvedAt: Math.max(now(), a.firedAt) });
+    publish(alertTopic(a.rule, a.device), '', true);
+  }
   for (const d of o.known) engine.known(d);
 
   const onMessage = (m: BusMessage) => {
