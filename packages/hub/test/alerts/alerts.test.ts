@@ -57,6 +57,7 @@ describe('alerts end to end', () => {
       'rules:',
       '  - { name: greenhouse-dark, kind: threshold, devices: ["greenhouse-*"], metric: lux, below: 50, hysteresis: 20, for: 1s }',
       '  - { name: greenhouse-silent, kind: absence, devices: ["greenhouse-*"], for: 2s }',
+      '  - { name: greenhouse-down, kind: absence, offline: true, devices: ["greenhouse-*"], for: 1s }',
       'webhooks:',
       `  - { url: "${rx.url}", secret: "${SECRET}", timeout: 2s, backoff: 50ms }`,
     ].join('\n'));
@@ -124,10 +125,13 @@ describe('alerts end to end', () => {
     assert.equal(hist.alerts.filter((a) => a.ackedBy !== null).length, 1);
   });
 
-  it('raises an absence alert for a killed device, not for the one still publishing', async () => {
+  it('raises absence and offline alerts for a killed device, not for the one still publishing', async () => {
     await fleet.stopDevice('greenhouse-2', { graceful: false });
     await until(() => hooksOf('alert.firing', 'greenhouse-silent').length === 1, 15_000, 'absence webhook');
     assert.equal(alertOf(hooksOf('alert.firing', 'greenhouse-silent')[0]!).device, 'greenhouse-2');
+    // Its last will said offline: the offline rule fires too, for it alone.
+    await until(() => hooksOf('alert.firing', 'greenhouse-down').length === 1, 10_000, 'offline webhook');
+    assert.equal(alertOf(hooksOf('alert.firing', 'greenhouse-down')[0]!).device, 'greenhouse-2');
   });
 
   it('changes rules over the HTTP API (API rules only), and reloads the file', async () => {
