@@ -57,6 +57,7 @@ describe('alerts end to end', () => {
       'rules:',
       '  - { name: greenhouse-dark, kind: threshold, devices: ["greenhouse-*"], metric: lux, below: 50, hysteresis: 20, for: 1s }',
       '  - { name: greenhouse-silent, kind: absence, devices: ["greenhouse-*"], for: 2s }',
+      '  - { name: greenhouse-plunge, kind: rate, devices: ["greenhouse-*"], metric: lux, fall: 1000, window: 2s }',
       '  - { name: greenhouse-down, kind: absence, offline: true, devices: ["greenhouse-*"], for: 1s }',
       'webhooks:',
       `  - { url: "${rx.url}", secret: "${SECRET}", timeout: 2s, backoff: 50ms }`,
@@ -85,6 +86,9 @@ describe('alerts end to end', () => {
     for (const h of rx.hooks) assert.ok(h.valid, 'HMAC signature verifies');
     assert.deepEqual(hooksOf('alert.firing', 'greenhouse-dark').map((h) => alertOf(h).device).sort(), ['greenhouse-1', 'greenhouse-2']);
     assert.equal(rx.hooks[0]!.headers['x-fieldlink-event'], 'alert.firing');
+    // The sudden drop is also a rate-of-change alert, which resolves once the bright readings leave its 2 s window.
+    await until(() => hooksOf('alert.resolved', 'greenhouse-plunge').length === 2, 10_000, 'rate alerts fired and resolved');
+    assert.equal(hooksOf('alert.firing', 'greenhouse-plunge').length, 2);
     await until(() => seen.some((m) => m.topic === 'alerts/greenhouse-dark/greenhouse-1'), 5000, 'alert topic');
 
     // A late subscriber gets the retained alert; the browser door lists it too.
