@@ -118,7 +118,8 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
     devices: { known: registry.list().length, online: registry.list().filter((d) => d.online).length },
     bus: { kind: bus.kind, browserFilters: fanout.filterCount },
     store: store ? { kind: store.kind, ingest: services.ingestStats?.() } : null,
-    ...(services.alerts ? { alerts: services.alerts.stats() } : {}),
+    // Webhook URLs are for /metrics (needs read on #), not for this unauthenticated page: only their count here.
+    ...(services.alerts ? { alerts: { ...services.alerts.stats(), webhooks: (services.alerts.stats().webhooks as unknown[]).length } } : {}),
     security: { anonymous: anon, tls: Boolean(tlsMaterial) },
   });
   const metrics = hubMetrics({ browser, device, broker, registry, security, ingestStats: services.ingestStats, ...(services.alerts ? { alertsStats: services.alerts.stats } : {}) });

@@ -19,7 +19,7 @@ import type { AlertQuery, AlertStore } from '../../storage/alerts.js';
 import type { Logger } from '../../log.js';
 import { AlertEngine, type Alert, type AlertEvent } from './engine.js';
 import { readAlertsFile, type AlertsFile } from './config.js';
-import { parseRule, ruleJson, RuleError, type AlertRule } from './rules.js';
+import { MAX_RULES, parseRule, ruleJson, RuleError, type AlertRule } from './rules.js';
 import { Webhook } from './webhook.js';
 
 export type { Alert } from './engine.js';
@@ -155,6 +155,7 @@ export async function startAlerts(o: AlertsOptions): Promise<AlertsService> {
     async putRule(raw) {
       const r = parseRule(raw, 'api');
       if (file.rules.some((f) => f.name === r.name)) throw new ReadOnlyRule(`rule "${r.name}" is defined in the alerts file: edit the file and send SIGHUP`);
+      if (!apiRules.has(r.name) && apiRules.size + file.rules.length >= MAX_RULES) throw new RuleError(`at most ${MAX_RULES} rules in all`);
       await o.store.putRule({ name: r.name, body: JSON.stringify(ruleJson(r)), updatedAt: now() });
       apiRules.set(r.name, r);
       apply();
