@@ -26,6 +26,7 @@ export interface MetricDeps {
   revocations?: RevocationWatch | undefined;
   /** The embedded broker's client-id/session owners and retained budget. */
   mqtt?: { sessions: SessionOwners; retained: RetainedBudget };
+  alertsStats?: () => Record<string, unknown>;
 }
 
 const one = (v: number): Sample[] => [[{}, v]];
@@ -126,6 +127,22 @@ export function hubMetrics(d: MetricDeps): PromRegistry {
     },
     fieldlink_retained_bytes: { help: 'Retained bytes held by the embedded broker (as the retained limits count them)', read: () => one(d.mqtt?.retained.bytes ?? 0) },
     fieldlink_retained_topics: { help: 'Retained topics held by the embedded broker', read: () => one(d.mqtt?.retained.topics ?? 0) },
+    fieldlink_alerts: {
+      help: 'Alerts service counters (rules, series, firing, evaluations, fired, resolved, writes, writesDropped, seriesDropped, timers); webhook counters are in fieldlink_alert_webhooks',
+      read: () => {
+        const s = d.alertsStats?.();
+        if (!s) return [[{ counter: 'rules' }, 0]];
+        return Object.entries(s).filter(([, v]) => typeof v === 'number').map(([k, v]): Sample => [{ counter: k }, v as number]);
+      },
+    },
+    fieldlink_alert_webhooks: {
+      help: 'Webhook deliveries by receiver (url without credentials) and counter: queued, delivered, retries, failed, dropped (queue full, oldest dropped)',
+      read: () => {
+        const hooks = (d.alertsStats?.().webhooks ?? []) as Record<string, unknown>[];
+        const out: Sample[] = hooks.flatMap((h) => Object.entries(h).filter(([, v]) => typeof v === 'number').map(([k, v]): Sample => [{ url: String(h.url), counter: k }, v as number]));
+        return out.length ? out : [[{ url: '', counter: 'delivered' }, 0]];
+      },
+    },
     fieldlink_ingest: {
       help: 'Ingest service counters (queued, written, dropped, rejected, batches, retries)',
       read: () => {

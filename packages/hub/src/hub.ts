@@ -10,7 +10,7 @@ import type net from 'node:net';
 import type tls from 'node:tls';
 import { CloseCodes, PROTOCOL_VERSION } from '@fieldlink/protocol';
 import { createBus, isEmbedded, type Bus } from './bus/index.js';
-import { openIdentities, openStore, startRetention, type ClosableIdentityStore, type Store } from './storage/index.js';
+import { openAlerts, openIdentities, openStore, startRetention, type AlertStore, type ClosableIdentityStore, type Store } from './storage/index.js';
 import type { HubConfig } from './config/options.js';
 import { createLogger, type Logger } from './log.js';
 import { anonymousRole, createSecurity, isLoopback, proxiedAnonymousRole, type Security } from './auth/index.js';
@@ -18,6 +18,8 @@ import { startRevocationWatch, type RevocationWatch } from './auth/revocation.js
 import { startRegistry, type Registry } from './services/registry.js';
 import { startCommands } from './services/commands.js';
 import { startServices } from './services/index.js';
+import { startHaDiscovery } from './services/ha-discovery.js';
+import type { AlertsService } from './services/alerts/index.js';
 import { Fanout } from './transports/browser/fanout.js';
 import { createBrowserDoor } from './transports/browser/door.js';
 import { createDeviceDoor } from './transports/device/door.js';
@@ -48,6 +50,10 @@ export interface Hub {
   readonly log: Logger;
   /** Re-read the TLS files (SIGHUP). */
   reloadTls(): void;
+  /** Re-read --alerts-file (SIGHUP); throws, keeping the running rules, when it does not validate. */
+  reloadAlerts(): void;
+  /** Alerts service (absent without a store). */
+  readonly alerts: AlertsService | undefined;
   stop(): Promise<void>;
 }
 
@@ -57,8 +63,10 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
   const storeOpts = { url: cfg.store === 'sqlite' ? undefined : cfg.store, dataDir: cfg.dataDir };
   const store = cfg.store === 'none' ? undefined : await openStore(storeOpts);
   const ids: ClosableIdentityStore | undefined = store ? openIdentities(storeOpts) : undefined;
-  /** Identities first: their connection reads the store's database. */
+  const alertStore: AlertStore | undefined = store ? openAlerts(storeOpts) : undefined;
+  /** Identities and alerts first: their connections read the store's database. */
   const closeStorage = async () => {
+    await alertStore?.close();
     await ids?.close();
     await store?.close();
   };
@@ -101,13 +109,21 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
     maxDepth: cfg.maxPayloadDepth, maxKeys: cfg.maxPayloadKeys, maxMetaBytes: cfg.maxMetaBytes, maxDevices: cfg.maxDevices, maxMetricsPerDevice: cfg.maxMetricsPerDevice,
   });
   const commands = await startCommands(bus, registry);
-  const services = await startServices(bus, store, registry, security, cfg, log);
+  let services;
+  try {
+    services = await startServices(bus, store, registry, security, cfg, log, alertStore);
+  } catch (err) {
+    await Promise.allSettled([registry.stop(), commands.stop(), bus.close()]);
+    await closeStorage();
+    throw err;
+  }
+  const ha = cfg.haDiscovery ? await startHaDiscovery(bus, cfg.haDiscoveryPrefix, log) : undefined;
   const retention = store ? startRetention(store, { rawDays: cfg.retentionDays, rollupDays: cfg.rollupRetentionDays }) : undefined;
   const fanout = new Fanout(bus, { ringSize: cfg.resumeBuffer, lingerMs: cfg.resumeLingerMs, maxLingering: cfg.maxLingeringFilters, maxLingeringPerOwner: cfg.maxLingeringPerClient });
 
   const hubInfo = () => ({ hub: 'fieldlink', version: VERSION, protocol: PROTOCOL_VERSION, epoch: fanout.epoch });
   const browser = createBrowserDoor(
-    { bus, fanout, registry, commands, history: services.history, hubInfo, log, defaultCallTimeoutMs: cfg.callTimeoutMs, security },
+    { bus, fanout, registry, commands, history: services.history, alerts: services.alertAccess, hubInfo, log, defaultCallTimeoutMs: cfg.callTimeoutMs, security },
     { maxFrameBytes: cfg.maxFrameBytes, softLimitBytes: cfg.wsSoftLimitBytes, hardLimitBytes: cfg.wsHardLimitBytes, stallTimeoutMs: cfg.wsStallTimeoutMs, maxSubscriptions: cfg.maxSubscriptions },
   );
   const device = createDeviceDoor(bus, log, { maxFrameBytes: cfg.maxFrameBytes }, security);
@@ -124,9 +140,15 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
     devices: { known: registry.list().length, online: registry.list().filter((d) => d.online).length },
     bus: { kind: bus.kind, browserFilters: fanout.filterCount },
     store: store ? { kind: store.kind, ingest: services.ingestStats?.() } : null,
+    // Webhook URLs are for /metrics (needs read on #), not for this unauthenticated page: only their count here.
+    ...(services.alerts ? { alerts: { ...services.alerts.stats(), webhooks: (services.alerts.stats().webhooks as unknown[]).length } } : {}),
     security: { anonymous: anon, anonymousThroughProxy: proxiedAnonymousRole(cfg, anon), trustedProxies: cfg.trustedProxies.length, tls: Boolean(tlsMaterial) },
   });
-  const metrics = hubMetrics({ browser, device, broker, registry, security, fanout, ingestStats: services.ingestStats, revocations, ...(broker ? { mqtt: { sessions: mqttSessions, retained } } : {}) });
+  const metrics = hubMetrics({
+    browser, device, broker, registry, security, fanout, ingestStats: services.ingestStats, revocations,
+    ...(broker ? { mqtt: { sessions: mqttSessions, retained } } : {}),
+    ...(services.alerts ? { alertsStats: services.alerts.stats } : {}),
+  });
   const handler = createHttpHandler({ health, api: services.api, metrics, security, secureCookies: Boolean(tlsMaterial), dashboardDir: cfg.dashboardDir, log });
   const server = createHttpServer(
     handler,
@@ -178,6 +200,7 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
         mqttWs?.close(),
       ]);
       await retention?.stop();
+      await ha?.stop();
       await commands.stop();
       await fanout.close();
       await registry.stop();
@@ -195,5 +218,6 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
     tlsMaterial.reload({ https: server as unknown as tls.Server, ...(mqttTls ? { mqtts: mqttTls } : {}) });
     log.info('TLS certificates reloaded');
   };
-  return { httpPort, mqttPort, mqttsPort, url, bus, store, registry, security, revocations, log, reloadTls, stop };
+  const reloadAlerts = () => services.alerts?.reload();
+  return { httpPort, mqttPort, mqttsPort, url, bus, store, registry, security, revocations, log, reloadTls, reloadAlerts, alerts: services.alerts, stop };
 }

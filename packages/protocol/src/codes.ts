@@ -45,6 +45,11 @@ export const Codes = {
   INVALID_PARAMS: def(1019, 400, 'invalid query parameters', 'An HTTP query string repeats a parameter (`device=a&device=b`) or names one the route does not take (`device[]`, `Device`); `message` names it. Each parameter is given at most once.'),
   PAYLOAD_LIMIT: def(1024, 413, 'payload over a bound', 'A payload (or frame) nests deeper, has more keys, or (device meta) is larger than the hub keeps: `--max-payload-depth`, `--max-payload-keys`, `--max-meta-bytes` (docs/security.md, Bounds); `message` names the bound.'),
   RETAINED_LIMIT: def(1025, 413, 'retained limit reached', 'A retained message would take its publisher (or the hub) over the retained limits (`retainedMaxBytesPerClient`, `retainedMaxTopicsPerClient`, `retainedMaxBytes`, `retainedMaxTopics`); it was not published. Clear old retained topics (an empty retained payload) or publish without `retain`.'),
+  // Alerts (docs/alerts.md)
+  INVALID_RULE: def(1040, 400, 'invalid alert rule', 'An alert rule (API, browser op or alerts file) does not validate; `message` names the field.'),
+  UNKNOWN_RULE: def(1041, 404, 'unknown alert rule', 'No alert rule with that name.'),
+  UNKNOWN_ALERT: def(1042, 404, 'unknown alert', 'No alert with that id.'),
+  RULE_READ_ONLY: def(1043, 409, 'rule defined in the alerts file', 'The rule comes from --alerts-file: change it there and send SIGHUP; the API changes only rules made over the API.'),
 
   // 2000–2999: retry later
   INTERNAL: def(2000, 500, 'internal error', 'The hub failed to handle the request; it is logged with the request id. Retry with backoff.'),

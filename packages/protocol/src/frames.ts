@@ -21,8 +21,15 @@ export interface HistoryRequest { op: 'history'; id: string; device: string; met
 export interface DevicesRequest { op: 'devices'; id: string; device?: string }
 export interface CallRequest { op: 'call'; id: string; device: string; method: string; params?: Record<string, unknown>; timeout?: number }
 export interface PingRequest { op: 'ping'; id: string }
+/** Alerts (docs/alerts.md): history (`state: "active"` for the firing ones), acknowledge, rules. */
+export interface AlertsRequest { op: 'alerts'; id: string; state?: 'firing' | 'resolved' | 'active'; rule?: string; device?: string; from?: number | string; to?: number | string; limit?: number }
+export interface AckRequest { op: 'ack'; id: string; alert: string }
+export interface RulesRequest { op: 'rules'; id: string }
+export interface PutRuleRequest { op: 'putRule'; id: string; rule: Record<string, unknown> }
+export interface DeleteRuleRequest { op: 'deleteRule'; id: string; name: string }
 
-export type Request = AuthRequest | SubRequest | UnsubRequest | PubRequest | HistoryRequest | DevicesRequest | CallRequest | PingRequest;
+export type Request = AuthRequest | SubRequest | UnsubRequest | PubRequest | HistoryRequest | DevicesRequest | CallRequest | PingRequest
+  | AlertsRequest | AckRequest | RulesRequest | PutRuleRequest | DeleteRuleRequest;
 export type Op = Request['op'];
 
 export interface ErrorBody { code: number; name: string; message: string }
@@ -59,6 +66,11 @@ export const OPS: Record<Op, OpSpec> = {
   devices: { required: {}, optional: { device: 'string' } },
   call: { required: { device: 'string', method: 'string' }, optional: { params: 'object', timeout: 'number' } },
   ping: { required: {}, optional: {} },
+  alerts: { required: {}, optional: { state: 'string', rule: 'string', device: 'string', from: 'any', to: 'any', limit: 'number' } },
+  ack: { required: { alert: 'string' }, optional: {} },
+  rules: { required: {}, optional: {} },
+  putRule: { required: { rule: 'object' }, optional: {} },
+  deleteRule: { required: { name: 'string' }, optional: {} },
 };
 
 function typeOk(v: unknown, t: Field): boolean {

@@ -3,6 +3,7 @@
  *   #/devices            the device list (also the default)
  *   #/devices/{id}?range=1h[&from=ms&to=ms]   one device
  *   #/explorer[?filter=…]                     the topic explorer
+ *   #/alerts                                  alerts: firing, history, rules
  * The hub serves only index.html at `/`; nothing here needs server routes.
  */
 import { useEffect, useState } from 'preact/hooks';
@@ -10,7 +11,8 @@ import { useEffect, useState } from 'preact/hooks';
 export type Route =
   | { view: 'devices' }
   | { view: 'device'; id: string; query: URLSearchParams }
-  | { view: 'explorer'; query: URLSearchParams };
+  | { view: 'explorer'; query: URLSearchParams }
+  | { view: 'alerts' };
 
 export function parseHash(hash: string): Route {
   const h = hash.replace(/^#/, '');
@@ -25,6 +27,7 @@ export function parseHash(hash: string): Route {
   });
   if (parts[0] === 'devices' && parts[1]) return { view: 'device', id: parts[1], query };
   if (parts[0] === 'explorer') return { view: 'explorer', query };
+  if (parts[0] === 'alerts') return { view: 'alerts' };
   return { view: 'devices' };
 }
 

@@ -9,12 +9,13 @@ import { DeviceList } from './DeviceList.js';
 import { DeviceView } from './DeviceView.js';
 import { Explorer } from './Explorer.js';
 import { Login } from './Login.js';
+import { AlertBanner, Alerts } from './Alerts.js';
 import { ConnectionBadge, Notices, UserBadge } from './Status.js';
 
 export function App() {
   const route = useRoute();
   const a = useStore(auth);
-  const section = route.view === 'explorer' ? 'explorer' : 'devices';
+  const section = route.view === 'explorer' ? 'explorer' : route.view === 'alerts' ? 'alerts' : 'devices';
   return (
     <>
       <a class="skip" href="#main" onClick={(e) => { e.preventDefault(); document.getElementById('main')?.focus(); }}>
@@ -30,6 +31,7 @@ export function App() {
             <>
               <a href="#/devices" aria-current={section === 'devices' ? 'page' : undefined}>Devices</a>
               <a href="#/explorer" aria-current={section === 'explorer' ? 'page' : undefined}>Topic explorer</a>
+              <a href="#/alerts" aria-current={section === 'alerts' ? 'page' : undefined}>Alerts</a>
             </>
           )}
         </nav>
@@ -41,9 +43,11 @@ export function App() {
         {a.phase === 'login' && <Login key={a.error ?? ''} error={a.error} />}
         {a.phase === 'in' && (
           <>
+            <AlertBanner />
             {route.view === 'devices' && <DeviceList />}
             {route.view === 'device' && <DeviceView key={route.id} id={route.id} query={route.query} />}
             {route.view === 'explorer' && <Explorer query={route.query} />}
+            {route.view === 'alerts' && <Alerts />}
           </>
         )}
       </main>

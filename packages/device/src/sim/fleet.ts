@@ -6,7 +6,7 @@
  * device's error (a wrong URL fails fast instead of retrying 10,000 times).
  */
 import { isDeviceId } from '@fieldlink/protocol';
-import { createLight } from '../light/profiles.js';
+import { createLight, type LightFn } from '../light/profiles.js';
 import { mulberry32 } from '../light/random.js';
 import { SimDevice, type Counters } from './device.js';
 import { RateMeter, type FleetStats } from './stats.js';
@@ -18,8 +18,8 @@ export interface FleetOptions {
   intervalMs?: number;
   /** Device ids are `${idPrefix}${n}`, n = 1..count; default 'sim-'. */
   idPrefix?: string;
-  /** Light profile name or a number of lux (see light/profiles.ts); default 'outdoor'. */
-  light?: string;
+  /** Light profile name or a number of lux (see light/profiles.ts), or a light function shared by every device (tests, scripted scenes); default 'outdoor'. */
+  light?: string | LightFn;
   latitude?: number;
   /** Degrees east; sets the scene's local solar time (0: UTC). */
   longitude?: number;
@@ -51,14 +51,14 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
   if (bad !== undefined) throw new Error(`idPrefix '${prefix}' gives an invalid device id '${bad}' (letters, digits, . _ : - ; at most 64 characters)`);
   const seed = opts.seed ?? 1;
   const profile = opts.light ?? 'outdoor';
-  createLight(profile); // validate the profile name once, before opening any socket
+  if (typeof profile !== 'function') createLight(profile); // validate the profile name once, before opening any socket
   const rng = mulberry32(seed);
   const counters: Counters = { sent: 0, errors: 0, connected: 0 };
   const devices = new Map<string, SimDevice>();
   for (const [i, id] of ids.entries()) {
     devices.set(id, new SimDevice({
       id, url: opts.url, intervalMs, counters, keepaliveSec: opts.keepaliveSec, onLog: opts.onLog,
-      light: createLight(profile, { latitude: opts.latitude, longitude: opts.longitude, seed: seed + i + 1 }),
+      light: typeof profile === 'function' ? profile : createLight(profile, { latitude: opts.latitude, longitude: opts.longitude, seed: seed + i + 1 }),
       jitterMs: Math.floor(rng() * intervalMs),
     }));
   }

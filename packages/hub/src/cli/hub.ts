@@ -33,12 +33,17 @@ export async function runHub(argv: string[]): Promise<number | void> {
     await sim?.stop();
     await hub.stop();
   });
-  // SIGHUP: re-read TLS certificates (renewals apply to new connections without a restart).
+  // SIGHUP: re-read TLS certificates (renewals apply to new connections without a restart) and the alerts file.
   process.on('SIGHUP', () => {
     try {
       hub.reloadTls();
     } catch (err) {
       log.error({ err }, 'TLS reload failed; keeping the old certificates');
+    }
+    try {
+      hub.reloadAlerts();
+    } catch (err) {
+      log.error({ err }, 'alerts file reload failed; keeping the running rules');
     }
   });
 

@@ -86,6 +86,9 @@ export const hubOptions = o({
   maxLingeringFilters: int(10000, 'Unsubscribed filters kept lingering (--resume-linger-ms) in total; past it the oldest lingering one is dropped first (fieldlink_ws_linger_evicted_total).', { min: 0, max: 10000000, group: 'Bounds', advanced: true }),
   maxLingeringPerClient: int(200, 'Lingering filters left by one identity (one remote address when anonymous); past it its oldest lingering one is dropped first.', { min: 0, max: 1000000, group: 'Bounds', advanced: true }),
   logSummaryMs: int(10000, 'Repeated refusals (denied publishes and subscriptions) are logged once, then as one line per kind and client per this interval with a count (fieldlink_log_suppressed_total).', { min: 100, max: 3600000, group: 'Bounds', advanced: true }),
+  haDiscovery: bool(false, 'Publish Home Assistant MQTT discovery configs (retained, under --ha-discovery-prefix) for every device with a meta (docs/integrations.md).', { group: 'Integrations' }),
+  haDiscoveryPrefix: str('homeassistant', 'Discovery prefix Home Assistant listens on.', { group: 'Integrations', advanced: true }),
+  alertsFile: str('', 'YAML or JSON file with alert rules and webhooks (docs/alerts.md); re-read on SIGHUP. Rules can also be made over the API; alerts need a store.', { group: 'Alerts' }),
 });
 
 export const RESOLUTIONS = ['datasheet-1.7', 'legacy-0.0036'] as const;

@@ -5,8 +5,10 @@
  *       Raw CSV is the export path: it streams the whole range in chunks (no `limit`),
  *       waiting for `drain`, so memory stays flat whatever the range; a bucketed CSV honours `limit`.
  *   GET /api/v1/devices, GET /api/v1/devices/{id}
- * Query strings go through http/query.ts (each parameter once, none unknown); the
- * access check on a history query reads the parsed query the store will run.
+ *   GET /api/v1/openapi.json   the OpenAPI 3.1 document of every route (http/openapi.ts)
+ * Paths are dispatched by the route table of http/openapi.ts: a path it does not list is NOT_FOUND.
+ * Query strings go through http/query.ts with the parameters the table declares for the route (each once,
+ * none unknown); the access check on a history query reads the parsed query the store will run.
  * Errors: `{error:{code,name,message}}` with the code's HTTP status (http/json.ts).
  * The handler resolves false for paths outside /api/v1 so the hub can try other routes.
  */
@@ -16,7 +18,9 @@ import type { DeviceRecord, Store } from '../storage/types.js';
 import { parseHistoryParams, runHistory } from '../services/history.js';
 import type { HistoryResult } from '../services/history.js';
 import { sendError, sendJson } from './json.js';
+import { CORE_ROUTES, openapiDocument } from './openapi.js';
 import { parseQuery } from './query.js';
+import { VERSION } from '../version.js';
 
 export interface ApiDeps {
   store: Store;
@@ -28,7 +32,6 @@ export interface ApiDeps {
 }
 
 const PREFIX = '/api/v1';
-const HISTORY_PARAMS = ['device', 'metric', 'from', 'to', 'bucket', 'limit'] as const;
 
 export function createApiHandler(deps: ApiDeps): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
   return async (req, res) => {
@@ -52,20 +55,29 @@ export function createApiHandler(deps: ApiDeps): (req: IncomingMessage, res: Ser
   };
 }
 
+const TABLE = CORE_ROUTES.filter((r) => r.method === 'GET' && r.path.startsWith(`${PREFIX}/`) && r.tag !== 'session')
+  .map((r) => ({
+    id: r.id,
+    re: new RegExp(`^${r.path.slice(PREFIX.length).replace(/\./g, '\\.').replace(/\{[^}]+\}/g, '([^/]+)')}$`),
+    query: (r.params ?? []).filter((p) => p.in === 'query').map((p) => p.name),
+  }));
+
 async function route(deps: ApiDeps, path: string, params: URLSearchParams, res: ServerResponse): Promise<void> {
-  const isHistory = path === '/history' || path === '/history.csv';
-  const q = parseQuery(params, isHistory ? HISTORY_PARAMS : []);
+  const found = TABLE.map((r) => ({ id: r.id, query: r.query, m: r.re.exec(path) })).find((x) => x.m);
+  if (!found?.m) return sendError(res, 'NOT_FOUND', `no route ${PREFIX}${path}`);
+  const { m, ...hit } = found;
+  const q = parseQuery(params, hit.query);
   if (!q.ok) return sendError(res, q.code, q.message);
-  if (isHistory) {
+  if (hit.id === 'openapi') return sendJson(res, 200, openapiDocument(VERSION));
+  if (hit.id === 'history' || hit.id === 'historyCsv') {
     const parsed = parseHistoryParams(q.params, deps.maxLimit);
     if (!parsed.ok) return sendError(res, parsed.code, parsed.message);
     if (!deps.mayRead(parsed.query.device)) return sendError(res, 'FORBIDDEN', `not allowed to read "${parsed.query.device}"`);
-    if (path === '/history') return sendJson(res, 200, await runHistory(deps.store, parsed.query));
+    if (hit.id === 'history') return sendJson(res, 200, await runHistory(deps.store, parsed.query));
     return csv(deps.store, parsed.query, res);
   }
-  if (path === '/devices') return sendJson(res, 200, await deps.devices());
-  const m = /^\/devices\/([^/]+)$/.exec(path);
-  if (m) {
+  if (hit.id === 'devices') return sendJson(res, 200, await deps.devices());
+  if (hit.id === 'device') {
     let id: string;
     try {
       id = decodeURIComponent(m[1]!);

@@ -11,6 +11,9 @@ import type { RetentionOptions } from './retention.js';
 import { SqliteStore } from './sqlite.js';
 import { PostgresStore } from './postgres.js';
 import { postgresIdentities, sqliteIdentities, type ClosableIdentityStore } from './identities.js';
+import { postgresAlerts, sqliteAlerts, type AlertStore } from './alerts.js';
+
+export type { AlertStore, AlertQuery } from './alerts.js';
 
 export type { ClosableIdentityStore } from './identities.js';
 
@@ -72,4 +75,15 @@ export function openIdentities(opts: StoreOptions = {}): ClosableIdentityStore {
     return sqliteIdentities(path === ':memory:' ? path : resolve(path));
   }
   return postgresIdentities(url, opts.schema);
+}
+
+/** Alert history and API-made rules, in the store's database through a connection of their own (call after `openStore`). */
+export function openAlerts(opts: StoreOptions = {}): AlertStore {
+  const url = opts.url?.trim() || undefined;
+  if (url === undefined) return sqliteAlerts(resolve(join(opts.dataDir ?? DEFAULT_DATA_DIR, DEFAULT_SQLITE_FILE)));
+  if (url.startsWith('sqlite:')) {
+    const path = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    return sqliteAlerts(path === ':memory:' ? path : resolve(path));
+  }
+  return postgresAlerts(url, opts.schema);
 }

@@ -181,6 +181,19 @@ export const pgMigrations: readonly PgMigration[] = [
       CREATE TRIGGER identity_tokens_events AFTER UPDATE OR DELETE ON identity_tokens FOR EACH ROW EXECUTE FUNCTION identity_tokens_changed();
     `,
   },
+  {
+    version: 6,
+    name: 'alerts: rule definitions made over the API, alert history',
+    sql: `
+      CREATE TABLE alert_rules (name text PRIMARY KEY, body text NOT NULL, updated_at bigint NOT NULL);
+      CREATE TABLE alerts (
+        id text PRIMARY KEY, rule text NOT NULL, device text NOT NULL, kind text NOT NULL, state text NOT NULL,
+        value double precision, message text NOT NULL, fired_at bigint NOT NULL, resolved_at bigint, acked_at bigint, acked_by text
+      );
+      CREATE INDEX alerts_fired ON alerts (fired_at);
+      CREATE INDEX alerts_firing ON alerts (state) WHERE state = 'firing';
+    `,
+  },
 ];
 
 /** Arbitrary constant key of the advisory lock that serialises migrations. */

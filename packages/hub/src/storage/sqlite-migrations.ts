@@ -116,6 +116,19 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
         BEGIN INSERT INTO identity_events (kind, id, reason, at) VALUES ('token', OLD.id, 'removed', ${NOW_MS}); END;
     `,
   },
+  {
+    version: 5,
+    name: 'alerts: rule definitions made over the API, alert history',
+    sql: `
+      CREATE TABLE alert_rules (name TEXT PRIMARY KEY, body TEXT NOT NULL, updated_at INTEGER NOT NULL);
+      CREATE TABLE alerts (
+        id TEXT PRIMARY KEY, rule TEXT NOT NULL, device TEXT NOT NULL, kind TEXT NOT NULL, state TEXT NOT NULL,
+        value REAL, message TEXT NOT NULL, fired_at INTEGER NOT NULL, resolved_at INTEGER, acked_at INTEGER, acked_by TEXT
+      );
+      CREATE INDEX alerts_fired ON alerts (fired_at);
+      CREATE INDEX alerts_firing ON alerts (state) WHERE state = 'firing';
+    `,
+  },
 ];
 
 /** Apply pending migrations up to `target` (default: all). Returns the versions applied. */

@@ -16,6 +16,7 @@ import { SqliteStore } from '../../src/storage/sqlite.js';
 import { PostgresStore } from '../../src/storage/postgres.js';
 import type { Store } from '../../src/storage/types.js';
 import { postgresIdentities, sqliteIdentities, type ClosableIdentityStore } from '../../src/storage/identities.js';
+import { postgresAlerts, sqliteAlerts, type AlertStore } from '../../src/storage/alerts.js';
 import { naiveBuckets } from './contract.js';
 import { PG_URL, dropSchema, pgAvailable, randomSchema } from './pg-harness.js';
 
@@ -48,7 +49,7 @@ async function seed(version: number, exec: Exec): Promise<void> {
 }
 
 /** What the newest store must see after upgrading a database seeded at `version`. */
-async function assertUpgraded(version: number, s: Store, identities: () => ClosableIdentityStore): Promise<void> {
+async function assertUpgraded(version: number, s: Store, identities: () => ClosableIdentityStore, alerts: () => AlertStore): Promise<void> {
   assert.deepEqual(await s.buckets({ device: 'd', metric: 'm', from: T0, to: T0 + 6 * H - 1, limit: 100, bucketMs: H }),
     naiveBuckets(v1Points, T0, T0 + 6 * H - 1, H));
   assert.deepEqual(await s.raw({ device: 'd', metric: 'm', from: 0, to: T0 + 24 * H, limit: 1000 }), v1Points.map(({ ts, value }) => ({ ts, value })));
@@ -71,6 +72,15 @@ async function assertUpgraded(version: number, s: Store, identities: () => Closa
       ['user:otto:password', ...(version >= 3 ? ['device:dv:removed', 'token:tokdv0000001:revoked'] : [])]);
   } finally {
     await ids.close();
+  }
+  // The alerts tables exist after any upgrade (SQLite v4, PostgreSQL v5).
+  const al = alerts();
+  try {
+    await al.putRule({ name: 'r', body: '{}', updatedAt: 1 });
+    await al.saveAlert({ id: 'x', rule: 'r', device: 'd', kind: 'absence', state: 'firing', value: null, message: 'm', firedAt: 1, resolvedAt: null, ackedAt: null, ackedBy: null });
+    assert.equal((await al.firing()).length, 1);
+  } finally {
+    await al.close();
   }
 }
 
@@ -95,7 +105,7 @@ describe('SQLite migrations', () => {
       const s = new SqliteStore({ path });
       try {
         await s.init();
-        await assertUpgraded(m.version, s, () => sqliteIdentities(path));
+        await assertUpgraded(m.version, s, () => sqliteIdentities(path), () => sqliteAlerts(path));
       } finally {
         await s.close();
         await rm(dir, { recursive: true, force: true });
@@ -146,7 +156,7 @@ describe('PostgreSQL migrations', { skip: !(await pgAvailable()) && 'PostgreSQL 
       const s = new PostgresStore({ url: PG_URL, schema });
       try {
         await s.init();
-        await assertUpgraded(m.version, s, () => postgresIdentities(PG_URL, schema));
+        await assertUpgraded(m.version, s, () => postgresIdentities(PG_URL, schema), () => postgresAlerts(PG_URL, schema));
       } finally {
         await s.close();
       }

@@ -5,6 +5,7 @@ import type { Commands } from '../../services/commands.js';
 import type { Registry } from '../../services/registry.js';
 import type { Fanout } from './fanout.js';
 import type { Security } from '../../auth/index.js';
+import type { AlertAccess } from '../../services/alerts/access.js';
 
 export type HistoryOutcome = { ok: true; result: unknown } | { ok: false; code: CodeName; message: string };
 
@@ -16,6 +17,8 @@ export interface BrowserContext {
   commands: Commands;
   /** Undefined when the hub runs without a store. */
   history?: (params: Record<string, unknown>) => Promise<HistoryOutcome>;
+  /** Undefined without a store (alerts need one). */
+  alerts?: AlertAccess;
   hubInfo(): Record<string, unknown>;
   log: Logger;
   defaultCallTimeoutMs: number;

@@ -18,6 +18,7 @@ import { devices, history } from './ops/query.js';
 import { call } from './ops/call.js';
 import { auth } from './ops/auth.js';
 import { closeReasonMustBeUtf8 } from '../ws-close.js';
+import { alertOp } from './ops/alerts.js';
 
 export interface BrowserDoorOptions extends SessionLimits {
   maxFrameBytes: number;
@@ -66,6 +67,12 @@ export function createBrowserDoor(ctx: BrowserContext, opts: BrowserDoorOptions)
         return devices(ctx, s, req);
       case 'call':
         return call(ctx, s, req);
+      case 'alerts':
+      case 'ack':
+      case 'rules':
+      case 'putRule':
+      case 'deleteRule':
+        return alertOp(ctx, s, req);
     }
   };
 
