@@ -27,7 +27,8 @@ export async function probePostgres(url = pgUrl()) {
     await c.query('SELECT 1');
     return { ok: true };
   } catch (err) {
-    return { ok: false, answered: typeof err?.code === 'string' && /^[0-9A-Z]{5}$/.test(err.code), reason: String(err?.message ?? err).split('\n')[0] };
+    // A SQLSTATE code (none starts with E, unlike errno names such as EPIPE): a server spoke and refused us.
+    return { ok: false, answered: typeof err?.code === 'string' && /^(?!E)[0-9A-Z]{5}$/.test(err.code), reason: String(err?.message ?? err).split('\n')[0] };
   } finally {
     await c.end().catch(() => undefined);
   }
