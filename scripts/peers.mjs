@@ -8,14 +8,16 @@
 //     that says exactly what to install.
 // Tests that need a peer call the same table (test/e2e/peers.ts, requirePeers) and
 // fail with that line: a missing peer is never a silently skipped test.
-// PostgreSQL is a configured service, not a package (a server, a database `test`,
-// trust or a password for 127.0.0.1): this script does not install or configure
-// it, it says in one line when it is not reachable, so the PostgreSQL tests'
-// skips are never a surprise. .ci/run starts it; README "Development".
+// nginx is not installed as a service: `apt-get download` (no root needed) and
+// `dpkg -x` unpack Debian's binary into a cache outside the repository
+// (nginx-peer.mjs). PostgreSQL is a service the tests connect to
+// (postgres-peer.mjs): started, or installed and configured, when this runs as
+// root; otherwise one line says what to do. README "Development".
 import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { NGINX_CACHE, nginxBinary, unpackNginx } from './nginx-peer.mjs';
+import { ensurePostgres } from './postgres-peer.mjs';
 
 export const PYTHON = '/usr/bin/python3';
 
@@ -31,7 +33,11 @@ export const PEERS = [
   { pkg: 'python3-websockets', for: 'examples/python/ws_client.py and fieldlink_browser.py', present: () => pyImports('websockets') },
   { pkg: 'python3-flask', for: 'examples/python/flask_app.py', present: () => pyImports('flask') },
   { pkg: 'systemd', for: 'systemd-analyze verify of deploy/*.service', present: () => onPath('systemd-analyze') },
+  // Unpacked, not installed: `unpack` names the .debs (nginx-peer.mjs).
+  { pkg: 'nginx', for: 'the reverse-proxy test (docs/deployment.md)', present: () => nginxBinary() !== undefined, unpack: ['nginx', 'nginx-common'] },
 ];
+
+const isUnpacked = (pkg) => PEERS.some((p) => p.pkg === pkg && p.unpack);
 
 /** The packages among `names` (all by default) that are not installed. */
 export function missingPeers(names = PEERS.map((p) => p.pkg)) {
@@ -40,56 +46,75 @@ export function missingPeers(names = PEERS.map((p) => p.pkg)) {
 
 export const installCommand = (missing) => `apt-get install -y --no-install-recommends ${missing.join(' ')}`;
 
-/** The one line a user reads when the peers cannot be installed for them. */
+/**
+ * The one line a user reads when the peers cannot be had for them. Unpacked
+ * peers (nginx) need no root: with apt-get, `npm test` fetches them itself.
+ */
 export function missingLine(missing, { isRoot = false, hasApt = true } = {}) {
-  const cmd = hasApt ? `${isRoot ? '' : 'sudo '}apt-get update && ${isRoot ? '' : 'sudo '}${installCommand(missing)}` : `install the Debian/Ubuntu packages ${missing.join(' ')} (or your system's equivalents)`;
-  return `fieldlink tests need ${missing.join(', ')}: run \`${cmd}\`, then npm test again`;
+  const apt = missing.filter((p) => !isUnpacked(p));
+  const unpacked = missing.filter(isUnpacked);
+  const sudo = isRoot ? '' : 'sudo ';
+  const parts = [];
+  if (apt.length) parts.push(hasApt ? `run \`${sudo}apt-get update && ${sudo}${installCommand(apt)}\`` : `install the Debian/Ubuntu packages ${apt.join(' ')} (or your system's equivalents)`);
+  if (unpacked.length) {
+    parts.push(hasApt
+      ? `run \`node scripts/peers.mjs\` (it unpacks Debian's ${unpacked.join(' ')} into ${NGINX_CACHE}, no service; if apt-get cannot find it, \`${sudo}apt-get update\` first) or set FIELDLINK_NGINX to an nginx binary`
+      : `install ${unpacked.join(' ')} or set FIELDLINK_NGINX to an nginx binary`);
+  }
+  return `fieldlink tests need ${missing.join(', ')}: ${parts.join('; ')}, then npm test again`;
 }
 
-/** What to do: the decision alone, so it can be tested without root or apt. */
+/**
+ * What to do: the decision alone, so it can be tested without root or apt.
+ * `install` apt-installs `packages` (root) and unpacks `unpack` (no root needed).
+ */
 export function plan({ missing, isRoot, hasApt }) {
   if (missing.length === 0) return { action: 'none' };
-  if (isRoot && hasApt) return { action: 'install', packages: missing };
+  const apt = missing.filter((p) => !isUnpacked(p));
+  const unpack = missing.filter(isUnpacked);
+  if (hasApt && (isRoot || apt.length === 0)) return { action: 'install', packages: apt, unpack };
   return { action: 'fail', line: missingLine(missing, { isRoot, hasApt }) };
 }
 
-/** Resolves whether something accepts TCP connections on 127.0.0.1:5432 within a second. */
-function postgresListening() {
-  return new Promise((resolve) => {
-    const s = connect({ host: '127.0.0.1', port: 5432, timeout: 1000 });
-    const done = (ok) => { s.destroy(); resolve(ok); };
-    s.once('connect', () => done(true));
-    s.once('error', () => done(false));
-    s.once('timeout', () => done(false));
-  });
-}
-
 async function main() {
-  if (!(await postgresListening())) {
-    console.error('fieldlink tests: no PostgreSQL on 127.0.0.1:5432: the PostgreSQL store tests will be skipped (start one with database `test`, as .ci/run does, to run them)');
-  }
+  const isRoot = process.getuid?.() === 0;
+  const hasApt = onPath('apt-get') && onPath('dpkg-deb');
   const missing = missingPeers();
-  const decision = plan({ missing, isRoot: process.getuid?.() === 0, hasApt: onPath('apt-get') });
-  if (decision.action === 'none') return 0;
+  const decision = plan({ missing, isRoot, hasApt });
   if (decision.action === 'fail') {
     console.error(decision.line);
     return 1;
   }
-  console.error(`fieldlink tests: installing the Debian packages they use: ${decision.packages.join(' ')}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  for (const args of [['update'], ['install', '-y', '--no-install-recommends', ...decision.packages]]) {
-    const r = spawnSync('apt-get', args, { stdio: 'inherit', env });
-    if (r.status !== 0) {
-      console.error(`fieldlink tests: \`apt-get ${args.join(' ')}\` failed (exit ${r.status}); ${missingLine(decision.packages, { isRoot: true })}`);
-      return 1;
+  let updated = false;
+  if (decision.action === 'install' && decision.packages.length) {
+    console.error(`fieldlink tests: installing the Debian packages they use: ${decision.packages.join(' ')}`);
+    for (const args of [['update'], ['install', '-y', '--no-install-recommends', ...decision.packages]]) {
+      const r = spawnSync('apt-get', args, { stdio: 'inherit', env });
+      if (r.status !== 0) {
+        console.error(`fieldlink tests: \`apt-get ${args.join(' ')}\` failed (exit ${r.status}); ${missingLine(decision.packages, { isRoot: true })}`);
+        return 1;
+      }
     }
+    updated = true;
+  }
+  if (decision.action === 'install' && decision.unpack.length) {
+    const debs = PEERS.filter((p) => decision.unpack.includes(p.pkg)).flatMap((p) => p.unpack);
+    console.error(`fieldlink tests: unpacking Debian's ${debs.join(' ')} into ${NGINX_CACHE} (no service installed)`);
+    let r = unpackNginx(debs);
+    if (!r.ok && isRoot && !updated) {
+      // A fresh image has no package lists yet: root can fetch them and try again.
+      spawnSync('apt-get', ['update'], { stdio: 'inherit', env });
+      r = unpackNginx(debs);
+    }
+    if (!r.ok) console.error(`fieldlink tests: ${r.error}`);
   }
   const still = missingPeers();
   if (still.length) {
-    console.error(missingLine(still, { isRoot: true }));
+    console.error(missingLine(still, { isRoot, hasApt }));
     return 1;
   }
-  return 0;
+  return (await ensurePostgres({ isRoot, hasApt, log: (line) => console.error(line) })) ? 0 : 1;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) process.exit(await main());

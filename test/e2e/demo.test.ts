@@ -13,6 +13,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import mqtt from 'mqtt';
 import { WebSocket } from 'ws';
 import { FieldlinkClient, type MsgPush } from '@fieldlink/protocol';
 
@@ -124,4 +125,44 @@ test('npm install leaves npx fieldlink runnable: the bin runs the build that "pr
   assert.equal(r.status, 0, `${r.stderr}${r.stdout}`);
   const version = (JSON.parse(readFileSync(join(root, 'packages/hub/package.json'), 'utf8')) as { version: string }).version;
   assert.equal(r.stdout.trim(), version);
+});
+
+test('demo with --anonymous none: the simulated devices authenticate as devices; an authenticated viewer gets their readings, anonymous clients are refused', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'fl-demo-auth-'));
+  const made = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', MAIN, 'token', 'create', '--role', 'viewer', '--data-dir', dataDir, '--json'], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(made.status, 0, made.stderr);
+  const { token } = JSON.parse(made.stdout) as { token: string };
+  const { child, url, out } = await startDemo(dataDir, ['--simulate', '2', '--anonymous', 'none', '--port', '0', '--mqtt-port', '-1']);
+  try {
+    assert.equal(child.exitCode, null, out());
+    const mqttPort = Number(/MQTT {8}mqtt:\/\/[^:]+:(\d+)/.exec(out())?.[1]);
+    assert.ok(mqttPort > 0, out());
+    const viewer = new FieldlinkClient({ url: `${url.replace('http', 'ws')}/ws`, WebSocket: WebSocket as never, token });
+    await viewer.connect();
+    const got: MsgPush[] = [];
+    await viewer.subscribe('devices/+/telemetry', (m) => got.push(m));
+    const t0 = Date.now();
+    while (new Set(got.map((m) => m.topic)).size < 2 && Date.now() - t0 < 15_000) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual([...new Set(got.map((m) => m.topic))].sort(), ['devices/sim-1/telemetry', 'devices/sim-2/telemetry'], out());
+    viewer.close();
+    // Anonymous MQTT, with and without a device's client id, and an anonymous browser: refused.
+    for (const clientId of ['sim-1', 'stranger']) {
+      const c = mqtt.connect(`mqtt://127.0.0.1:${mqttPort}`, { clientId, reconnectPeriod: 0, connectTimeout: 10_000 });
+      const err = await new Promise<Error | undefined>((resolve) => {
+        c.once('connect', () => resolve(undefined));
+        c.once('error', resolve);
+      });
+      c.end(true);
+      assert.ok(err, `anonymous MQTT client ${clientId} was accepted`);
+      assert.match(err.message, /Not authorized|Bad user name or password/);
+    }
+    const anon = new FieldlinkClient({ url: `${url.replace('http', 'ws')}/ws`, WebSocket: WebSocket as never });
+    await assert.rejects(anon.connect().then(() => anon.subscribe('devices/+/telemetry', () => undefined)));
+    anon.close();
+    // The simulated devices kept publishing through all of it.
+    const health = (await (await fetch(`${url}/healthz`, { headers: { authorization: `Bearer ${token}` } })).json()) as { devices?: { online: number }; security?: { anonymous: unknown } };
+    assert.equal(health.security?.anonymous ?? null, null);
+  } finally {
+    assert.equal(await stop(child), 0);
+  }
 });

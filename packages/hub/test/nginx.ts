@@ -1,10 +1,12 @@
 /**
  * Real nginx in front of a hub, configured with the `location` block of
  * docs/deployment.md itself (read from the file, only the upstream port
- * changed), so the documented setup is what the test runs. Optional: the binary
- * is $FIELDLINK_NGINX, else /usr/sbin/nginx; without one the tests that need it
- * are skipped. (`apt-get download nginx nginx-common` and `dpkg -x` give a binary
- * without installing a service.)
+ * changed), so the documented setup is what the test runs. The binary is
+ * $FIELDLINK_NGINX, else /usr/sbin/nginx, else Debian's nginx that
+ * scripts/peers.mjs unpacked into the cache (scripts/nginx-peer.mjs, no
+ * service); a test that needs it calls requirePeers(['nginx']), never skips.
+ * It runs with its own prefix (-p), error log (-e) and config (-c) in a temp
+ * dir, so no compiled-in path of the package is used, and loads no modules.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -15,10 +17,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-export function nginxBinary(): string | undefined {
-  const candidates = [process.env.FIELDLINK_NGINX, '/usr/sbin/nginx', '/usr/bin/nginx'];
-  return candidates.find((p): p is string => Boolean(p) && existsSync(p!));
-}
+export { nginxBinary } from '../../../scripts/nginx-peer.mjs';
 
 /** The `location / { … }` block of the nginx example in docs/deployment.md. */
 export function documentedLocation(): string {

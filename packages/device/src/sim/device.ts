@@ -21,6 +21,8 @@ export interface SimDeviceOptions {
   jitterMs: number;
   counters: Counters;
   keepaliveSec?: number;
+  /** The device's secret when the hub requires authentication (MQTT username = device id, password = secret). */
+  secret?: string;
   onLog?: (line: string) => void;
 }
 
@@ -41,7 +43,7 @@ export class SimDevice implements CommandTarget {
     this.intervalMs = o.intervalMs;
     this.sensor = LightSensor.emulated(o.light);
     this.link = createLink({
-      url: o.url, deviceId: o.id, meta: deviceMeta(SIM_MODEL), keepaliveSec: o.keepaliveSec, onLog: o.onLog,
+      url: o.url, deviceId: o.id, ...(o.secret !== undefined ? { secret: o.secret } : {}), meta: deviceMeta(SIM_MODEL), keepaliveSec: o.keepaliveSec, onLog: o.onLog,
       onCommand: (method, params) => runCommand(this, method, params),
       onState: (up) => { o.counters.connected += up ? 1 : -1; },
     });

@@ -28,6 +28,8 @@ export interface FleetOptions {
   /** Connections opened at once; default 100. */
   connectConcurrency?: number;
   keepaliveSec?: number;
+  /** Device id → secret, for a hub that requires authentication; a device without one connects without credentials. */
+  secrets?: ReadonlyMap<string, string>;
   onLog?: (line: string) => void;
 }
 
@@ -58,6 +60,7 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
   for (const [i, id] of ids.entries()) {
     devices.set(id, new SimDevice({
       id, url: opts.url, intervalMs, counters, keepaliveSec: opts.keepaliveSec, onLog: opts.onLog,
+      ...(opts.secrets?.has(id) ? { secret: opts.secrets.get(id)! } : {}),
       light: typeof profile === 'function' ? profile : createLight(profile, { latitude: opts.latitude, longitude: opts.longitude, seed: seed + i + 1 }),
       jitterMs: Math.floor(rng() * intervalMs),
     }));

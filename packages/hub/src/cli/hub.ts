@@ -26,7 +26,7 @@ export async function runHub(argv: string[]): Promise<number | void> {
 
   const hub = await startHub(cfg, log);
   // Loaded only for the demo, so a plain hub never loads the device package.
-  const sim = cfg.simulate > 0 ? await (await import('./simulate.js')).startSimulation(hub, cfg.simulate, cfg.simulateIntervalMs, log) : undefined;
+  const sim = cfg.simulate > 0 ? await (await import('./simulate.js')).startSimulation(hub, cfg, log) : undefined;
   const local = cfg.localSensor.length ? await (await import('./local-sensors.js')).startLocalSensors(hub, cfg.localSensor, log) : [];
   ready(async () => {
     for (const n of local) await n.stop();

@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openIdentities, openStore, type StoreOptions } from '../../src/storage/index.js';
-import { PG_URL, dropSchema, pgAvailable, randomSchema } from '../storage/pg-harness.js';
+import { PG_URL, dropSchema, randomSchema, requirePostgres } from '../storage/pg-harness.js';
 
 function suite(name: string, options: () => Promise<StoreOptions & { cleanup?: () => Promise<void> }>) {
   describe(`identities on ${name}`, () => {
@@ -93,12 +93,8 @@ function suite(name: string, options: () => Promise<StoreOptions & { cleanup?: (
 
 suite('SQLite', async () => ({ url: `sqlite:${join(mkdtempSync(join(tmpdir(), 'fl-ids-')), 'fl.db')}` }));
 
-const pgUp = await pgAvailable();
-if (pgUp || process.env.CI) {
-  suite('PostgreSQL', async () => {
-    const schema = randomSchema();
-    return { url: PG_URL, schema, cleanup: () => dropSchema(schema) };
-  });
-} else {
-  describe('identities on PostgreSQL', () => it('needs a PostgreSQL server (set FIELDLINK_TEST_PG_URL)', { skip: 'PostgreSQL not reachable' }, () => undefined));
-}
+suite('PostgreSQL', async () => {
+  await requirePostgres(); // fails with what to do; never skips
+  const schema = randomSchema();
+  return { url: PG_URL, schema, cleanup: () => dropSchema(schema) };
+});

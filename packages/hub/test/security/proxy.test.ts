@@ -18,6 +18,7 @@ import { rawHttp } from '../raw-http.js';
 import { rawUpgrade } from '../raw-ws.js';
 import { startReverseProxy } from '../reverse-proxy.js';
 import { nginxBinary, startNginx } from '../nginx.js';
+import { requirePeers } from '../../../../test/e2e/peers.js';
 import { legitTraffic, securedHub, type Secured } from './fixture.js';
 
 let s: Secured;
@@ -226,9 +227,9 @@ test('the documented reverse-proxy setup end to end: viewer, device and login th
   await legit.flowing();
 });
 
-const nginx = nginxBinary();
-test('nginx with the location block of docs/deployment.md: viewer, device, login, per-client backoff, no anonymous, Host checked', { skip: nginx ? false : 'no nginx binary (set FIELDLINK_NGINX to run it)' }, async () => {
-  const ng = await startNginx(nginx!, s.hub.httpPort);
+test('nginx with the location block of docs/deployment.md: viewer, device, login, per-client backoff, no anonymous, Host checked', async () => {
+  requirePeers(['nginx']); // fails with what to do; never skips
+  const ng = await startNginx(nginxBinary()!, s.hub.httpPort);
   try {
     const via = (path: string) => `ws://127.0.0.1:${ng.port}${path}`;
     const viewer = await RawClient.open(via('/ws'), undefined, { localAddress: '127.0.0.11', headers: { origin: ng.url } });

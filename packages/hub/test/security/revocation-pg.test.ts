@@ -10,12 +10,12 @@ import pg from 'pg';
 import type { MqttClient } from 'mqtt';
 import type { Hub } from '../../src/hub.js';
 import { RawClient, mqttConnect, startTestHub, until, wsUrl } from '../helpers.js';
-import { PG_URL, dropSchema, pgAvailable, randomSchema } from '../storage/pg-harness.js';
+import { PG_URL, dropSchema, randomSchema, requirePostgres } from '../storage/pg-harness.js';
 import { cli } from './fixture.js';
 
 const WAIT = 10_000;
 
-describe('revocation across hubs sharing a PostgreSQL store', { skip: !(await pgAvailable()) && 'PostgreSQL not reachable' }, () => {
+describe('revocation across hubs sharing a PostgreSQL store', () => {
   let schema: string;
   let store: string;
   let hubs: Hub[] = [];
@@ -29,6 +29,7 @@ describe('revocation across hubs sharing a PostgreSQL store', { skip: !(await pg
   const mqttUrl = (h: Hub) => `mqtt://127.0.0.1:${h.mqttPort}`;
 
   before(async () => {
+    await requirePostgres(); // fails with what to do; never skips
     schema = randomSchema();
     const c = new pg.Client({ connectionString: PG_URL });
     await c.connect();

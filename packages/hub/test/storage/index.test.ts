@@ -5,9 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore } from '../../src/storage/index.js';
-import { PG_URL, dropSchema, pgAvailable, randomSchema } from './pg-harness.js';
-
-const pgSkip = !(await pgAvailable()) && 'PostgreSQL not reachable';
+import { PG_URL, dropSchema, randomSchema, requirePostgres } from './pg-harness.js';
 
 describe('openStore', () => {
   it('opens SQLite at <dataDir>/fieldlink.db by default, creating the directory', async () => {
@@ -34,7 +32,8 @@ describe('openStore', () => {
     }
   });
 
-  it('opens PostgreSQL for postgres:// and postgresql:// urls, in the given schema', { skip: pgSkip }, async () => {
+  it('opens PostgreSQL for postgres:// and postgresql:// urls, in the given schema', async () => {
+    await requirePostgres();
     const schema = randomSchema();
     try {
       for (const url of [PG_URL, PG_URL.replace(/^postgres:/, 'postgresql:')]) {

@@ -3,7 +3,7 @@
 // by v2, PostgreSQL's v4 moves points into day partitions, the identity change
 // log of SQLite v4 / PostgreSQL v5 logs changes to identities that existed before), idempotence, and
 // refusal of a newer schema.
-import { describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,7 +18,7 @@ import type { Store } from '../../src/storage/types.js';
 import { postgresIdentities, sqliteIdentities, type ClosableIdentityStore } from '../../src/storage/identities.js';
 import { postgresAlerts, sqliteAlerts, type AlertStore } from '../../src/storage/alerts.js';
 import { naiveBuckets } from './contract.js';
-import { PG_URL, dropSchema, pgAvailable, randomSchema } from './pg-harness.js';
+import { PG_URL, dropSchema, randomSchema, requirePostgres } from './pg-harness.js';
 
 const T0 = Date.UTC(2025, 0, 1);
 const H = 3_600_000;
@@ -122,7 +122,8 @@ describe('SQLite migrations', () => {
   });
 });
 
-describe('PostgreSQL migrations', { skip: !(await pgAvailable()) && 'PostgreSQL not reachable' }, () => {
+describe('PostgreSQL migrations', () => {
+  before(requirePostgres);
   const withSchema = (fn: (schema: string, c: pg.Client) => Promise<void>) => async () => {
     const schema = randomSchema();
     const c = new pg.Client({ connectionString: PG_URL });

@@ -1,24 +1,24 @@
 /**
  * PostgreSQL for tests: each harness gets its own schema `fl_test_<random>`,
- * dropped by `destroy()`. FIELDLINK_TEST_PG_URL overrides the default server;
- * `pgAvailable()` lets a suite skip (with a reason) when no server is reachable.
+ * dropped by `destroy()`. FIELDLINK_TEST_PG_URL overrides the default server.
+ * A PostgreSQL suite calls `requirePostgres()` first (in `before`, or its
+ * harness does): without a server it fails with the one line of
+ * scripts/postgres-peer.mjs saying what to do, never skips.
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { PostgresStore } from '../../src/storage/postgres.js';
 import type { StoreHarness } from './contract.js';
+import { installedClusters, pgUrl, postgresLine, probePostgres, type PgProbe } from '../../../../scripts/postgres-peer.mjs';
 
-export const PG_URL = process.env.FIELDLINK_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const PG_URL = pgUrl();
 
-export async function pgAvailable(): Promise<boolean> {
-  const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2000 });
-  try {
-    await c.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await c.end().catch(() => undefined);
+let probed: Promise<PgProbe> | undefined;
+/** Throws the one line (what to do) when the tests' PostgreSQL does not answer; probes once per process. */
+export async function requirePostgres(): Promise<void> {
+  const p = await (probed ??= probePostgres(PG_URL));
+  if (!p.ok) {
+    throw new Error(postgresLine(p.reason, { custom: Boolean(process.env.FIELDLINK_TEST_PG_URL), clusters: installedClusters(), isRoot: process.getuid?.() === 0 }));
   }
 }
 
@@ -41,6 +41,7 @@ export async function pgHarness(): Promise<StoreHarness & { schema: string }> {
   return {
     schema,
     async open() {
+      await requirePostgres();
       const s = new PostgresStore({ url: PG_URL, schema });
       await s.init();
       return s;

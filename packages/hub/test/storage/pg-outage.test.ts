@@ -2,16 +2,17 @@
 // proxy that is cut while devices keep publishing, then restored. Statements in
 // flight at the cut may have committed without their answer arriving; their retry
 // must neither duplicate points nor count them twice in the rollups.
-import { describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { createBus } from '../../src/bus/index.js';
 import { startIngest } from '../../src/services/ingest.js';
 import { PostgresStore } from '../../src/storage/postgres.js';
 import { startCuttableProxy } from '../proxy.js';
-import { PG_URL, dropSchema, pgAvailable, randomSchema } from './pg-harness.js';
+import { PG_URL, dropSchema, randomSchema, requirePostgres } from './pg-harness.js';
 
-describe('PostgreSQL outage during ingest', { skip: !(await pgAvailable()) && 'PostgreSQL not reachable' }, () => {
+describe('PostgreSQL outage during ingest', () => {
+  before(requirePostgres);
   it('writes every point once after the server is reachable again; rollups agree with the points', async () => {
     const target = new URL(PG_URL);
     const proxy = await startCuttableProxy(Number(target.port || 5432), target.hostname);

@@ -1,17 +1,11 @@
-import { describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { PostgresStore } from '../../src/storage/postgres.js';
 import { storeContract } from './contract.js';
-import { PG_URL, dropSchema, pgAvailable, pgHarness, randomSchema } from './pg-harness.js';
+import { PG_URL, dropSchema, pgHarness, randomSchema, requirePostgres } from './pg-harness.js';
 
-if (await pgAvailable()) {
-  storeContract('postgres', pgHarness);
-} else {
-  describe('Store contract: postgres', () => {
-    it('needs a PostgreSQL server (set FIELDLINK_TEST_PG_URL)', { skip: 'PostgreSQL not reachable' }, () => undefined);
-  });
-}
+storeContract('postgres', pgHarness); // its open() fails with what to do when no PostgreSQL answers
 
 describe('PostgresStore connection errors', () => {
   it('rejects init with a clear message, without the password, when the server is unreachable', async () => {
@@ -32,7 +26,8 @@ describe('PostgresStore connection errors', () => {
   });
 });
 
-describe('PostgreSQL day partitions', { skip: !(await pgAvailable()) && 'PostgreSQL not reachable' }, () => {
+describe('PostgreSQL day partitions', () => {
+  before(requirePostgres);
   const DAY = 86_400_000;
   const T0 = Date.UTC(2026, 0, 30, 22); // two hours before midnight
   const partitions = async (c: pg.Client, schema: string) => (await c.query<{ name: string; n: number }>(
