@@ -10,7 +10,7 @@ import { SqliteStore } from '../../src/storage/sqlite.js';
 import { PostgresStore } from '../../src/storage/postgres.js';
 import { postgresAlerts, sqliteAlerts, type AlertStore } from '../../src/storage/alerts.js';
 import type { Alert } from '../../src/services/alerts/engine.js';
-import { PG_URL, dropSchema, pgAvailable, randomSchema } from './pg-harness.js';
+import { PG_URL, dropSchema, randomSchema, requirePostgres } from './pg-harness.js';
 
 interface Harness { open(): Promise<AlertStore>; destroy(): Promise<void> }
 
@@ -79,14 +79,12 @@ contract('sqlite', async () => {
   return { open: async () => sqliteAlerts(path), destroy: () => rm(dir, { recursive: true, force: true }) };
 });
 
-if (await pgAvailable()) {
-  contract('postgres', async () => {
-    const schema = randomSchema();
-    const store = new PostgresStore({ url: PG_URL, schema });
-    await store.init();
-    await store.close();
-    return { open: async () => postgresAlerts(PG_URL, schema), destroy: () => dropSchema(schema) };
-  });
-} else {
-  describe('AlertStore contract: postgres', () => it('needs a PostgreSQL server (set FIELDLINK_TEST_PG_URL)', { skip: 'PostgreSQL not reachable' }, () => undefined));
-}
+// No PostgreSQL is a failure with what to do (requirePostgres), never a skip.
+contract('postgres', async () => {
+  await requirePostgres();
+  const schema = randomSchema();
+  const store = new PostgresStore({ url: PG_URL, schema });
+  await store.init();
+  await store.close();
+  return { open: async () => postgresAlerts(PG_URL, schema), destroy: () => dropSchema(schema) };
+});
