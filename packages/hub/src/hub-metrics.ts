@@ -6,15 +6,15 @@ import type { Registry as PromRegistry } from 'prom-client';
 import { createMetrics, type Sample } from './metrics.js';
 import type { BrowserDoor } from './transports/browser/door.js';
 import type { DeviceDoor } from './transports/device/door.js';
-import type { Aedes } from 'aedes';
+import type { MqttDoor } from './transports/mqtt-door.js';
 import type { Registry } from './services/registry.js';
 import type { Security } from './auth/index.js';
 
 export interface MetricDeps {
   browser: BrowserDoor;
   device: DeviceDoor;
-  /** The embedded broker, when there is one (its MQTT clients are counted). */
-  broker: Aedes | undefined;
+  /** The MQTT door of the embedded bus, when there is one (its clients and engine counters are counted). */
+  mqtt: MqttDoor | undefined;
   registry: Registry;
   security: Security;
   ingestStats?: () => unknown;
@@ -38,7 +38,7 @@ export function hubMetrics(d: MetricDeps): PromRegistry {
       read: () => [
         [{ door: 'ws' }, d.browser.sessions.size],
         [{ door: 'ws_device' }, d.device.connected],
-        [{ door: 'mqtt' }, d.broker?.connectedClients ?? 0],
+        [{ door: 'mqtt' }, d.mqtt?.connectedClients ?? 0],
       ],
     },
     fieldlink_devices_online: { help: 'Devices whose status is online', read: () => one(d.registry.list().filter((x) => x.online).length) },
@@ -62,6 +62,13 @@ export function hubMetrics(d: MetricDeps): PromRegistry {
     },
     fieldlink_rate_limited_total: { help: 'Publishes refused by --publish-rate', read: () => one(d.security.rateLimited) },
     fieldlink_connections_refused_total: { help: 'Connections refused by --max-connections / --max-connections-per-ip', read: () => one(d.security.connections.rejected) },
+    fieldlink_mqtt_engine_total: {
+      help: 'Counters of the MQTT engine (--mqtt-engine core): malformed packets, refusals, queue drops, by counter (docs/mqtt.md)',
+      read: () => {
+        const rows = Object.entries(d.mqtt?.counters() ?? {}).map(([k, v]): Sample => [{ counter: k }, v]);
+        return rows.length ? rows : [[{ counter: 'none' }, 0]];
+      },
+    },
     fieldlink_ingest: {
       help: 'Ingest service counters (queued, written, dropped, rejected, batches, retries)',
       read: () => {

@@ -21,7 +21,7 @@ import { Fanout } from './transports/browser/fanout.js';
 import { createBrowserDoor } from './transports/browser/door.js';
 import { createDeviceDoor } from './transports/device/door.js';
 import { createMqttTcpServer, createMqttTlsServer, createMqttWsHandler } from './transports/mqtt.js';
-import { installMqttSecurity } from './transports/mqtt-security.js';
+import { openMqttDoor } from './transports/mqtt-door.js';
 import { createHttpHandler } from './http/routes.js';
 import { createHttpServer, listen } from './http/server.js';
 import { hubMetrics } from './hub-metrics.js';
@@ -70,13 +70,12 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
 
   let bus: Bus;
   try {
-    bus = await createBus(cfg.bus ? { kind: 'external', url: cfg.bus } : { kind: 'embedded' });
+    bus = await createBus(cfg.bus ? { kind: 'external', url: cfg.bus } : { kind: 'embedded', engine: cfg.mqttEngine as 'core' | 'aedes' });
   } catch (err) {
     await closeStorage();
     throw err;
   }
-  const broker = isEmbedded(bus) ? bus.broker : undefined;
-  if (broker) installMqttSecurity(broker, security, log, cfg.tlsClientAuth);
+  const door = isEmbedded(bus) ? openMqttDoor(bus, { security, log, tlsClientAuth: cfg.tlsClientAuth, maxPacketBytes: cfg.mqttMaxPacketBytes }) : undefined;
   const registry = await startRegistry(bus, store, (err) => log.warn({ err }, 'registry snapshot failed'));
   const commands = await startCommands(bus, registry);
   const services = await startServices(bus, store, registry, security, cfg, log);
@@ -89,8 +88,7 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
     { maxFrameBytes: cfg.maxFrameBytes, softLimitBytes: cfg.wsSoftLimitBytes, hardLimitBytes: cfg.wsHardLimitBytes, stallTimeoutMs: cfg.wsStallTimeoutMs, maxSubscriptions: cfg.maxSubscriptions },
   );
   const device = createDeviceDoor(bus, log, { maxFrameBytes: cfg.maxFrameBytes }, security);
-  const oversize = () => security.countError('mqtt', 'FRAME_TOO_LARGE');
-  const mqttWs = broker ? createMqttWsHandler(broker, cfg.mqttMaxPacketBytes, oversize) : undefined;
+  const mqttWs = door ? createMqttWsHandler(door, cfg.mqttMaxPacketBytes) : undefined;
 
   const health = () => ({
     status: 'ok',
@@ -98,13 +96,13 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
     version: VERSION,
     uptimeSec: Math.round((Date.now() - started) / 1000),
     epoch: fanout.epoch,
-    connections: { browsers: browser.sessions.size, devices: device.connected, mqtt: broker?.connectedClients ?? 0, total: security.connections.count },
+    connections: { browsers: browser.sessions.size, devices: device.connected, mqtt: door?.connectedClients ?? 0, total: security.connections.count },
     devices: { known: registry.list().length, online: registry.list().filter((d) => d.online).length },
     bus: { kind: bus.kind, browserFilters: fanout.filterCount },
     store: store ? { kind: store.kind, ingest: services.ingestStats?.() } : null,
     security: { anonymous: anon, tls: Boolean(tlsMaterial) },
   });
-  const metrics = hubMetrics({ browser, device, broker, registry, security, ingestStats: services.ingestStats });
+  const metrics = hubMetrics({ browser, device, mqtt: door, registry, security, ingestStats: services.ingestStats });
   const handler = createHttpHandler({ health, api: services.api, metrics, security, secureCookies: Boolean(tlsMaterial), dashboardDir: cfg.dashboardDir, log });
   const server = createHttpServer(
     handler,
@@ -117,9 +115,9 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
     log,
     tlsMaterial?.options('https'),
   );
-  const mqttTcp = broker && cfg.mqttPort !== 0 ? createMqttTcpServer(broker, security.connections, cfg.mqttMaxPacketBytes, oversize) : undefined;
-  const mqttTls = broker && tlsMaterial && cfg.mqttsPort !== 0 ? createMqttTlsServer(broker, security.connections, cfg.mqttMaxPacketBytes, tlsMaterial.options('mqtts'), oversize) : undefined;
-  if (!broker) log.info({ bus: redactUrl(cfg.bus) }, 'external bus: devices connect to its broker; the hub serves no MQTT door');
+  const mqttTcp = door && cfg.mqttPort !== 0 ? createMqttTcpServer(door, security.connections) : undefined;
+  const mqttTls = door && tlsMaterial && cfg.mqttsPort !== 0 ? createMqttTlsServer(door, security.connections, tlsMaterial.options('mqtts')) : undefined;
+  if (!door) log.info({ bus: redactUrl(cfg.bus) }, 'external bus: devices connect to its broker; the hub serves no MQTT door');
 
   const listeners: net.Server[] = [server];
   let httpPort: number;
@@ -143,7 +141,7 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
   }
   const shownHost = cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host;
   const url = `${tlsMaterial ? 'https' : 'http'}://${shownHost}:${httpPort}`;
-  log.info({ url, mqttPort, mqttsPort, bus: bus.kind, store: store?.kind ?? 'none', anonymous: anon, version: VERSION }, 'hub listening');
+  log.info({ url, mqttPort, mqttsPort, bus: bus.kind, mqttEngine: door?.engine, store: store?.kind ?? 'none', anonymous: anon, version: VERSION }, 'hub listening');
 
   let stopping: Promise<void> | undefined;
   const stop = () =>

@@ -1,0 +1,61 @@
+/**
+ * The MQTT door: what the TCP, TLS and /mqtt adapters (mqtt.ts) hand their
+ * streams to, whichever engine runs the embedded bus. Adapters know nothing of
+ * the engine; engines know nothing of sockets (design.md). The hub's Security
+ * applies through each engine's own hooks: Aedes' callbacks (mqtt-security.ts)
+ * or the core engine's Hooks (mqtt-core-security.ts), with the same identities,
+ * access rules, publish rate and counters on every door.
+ */
+import type { Duplex } from 'node:stream';
+import type { IncomingMessage } from 'node:http';
+import type { EmbeddedBus } from '../bus/index.js';
+import type { Security } from '../auth/index.js';
+import type { Logger } from '../log.js';
+import { installMqttSecurity } from './mqtt-security.js';
+import { guardReads } from './mqtt-limit.js';
+
+/** What an adapter knows about one connection (the core engine's ConnectionMeta). */
+export interface MqttConnectionMeta {
+  remote: string;
+  transport: 'tcp' | 'tls' | 'ws';
+  /** CN of a client certificate the TLS layer verified against --tls-ca. */
+  tlsCommonName?: string;
+  /** The upgrade request of /mqtt (Aedes reads the remote address from it). */
+  req?: IncomingMessage;
+}
+
+export interface MqttDoor {
+  readonly engine: 'core' | 'aedes';
+  /** Serve one connection; the engine ends the stream when the MQTT connection ends. */
+  handle(stream: Duplex, meta: MqttConnectionMeta): void;
+  readonly connectedClients: number;
+  /** The engine's own counters (malformed packets, queue drops, refusals…) for /metrics; Aedes keeps none. */
+  counters(): Readonly<Record<string, number>>;
+}
+
+export interface MqttDoorDeps {
+  security: Security;
+  log: Logger;
+  tlsClientAuth: string;
+  maxPacketBytes: number;
+}
+
+/** The door of an embedded bus, its security installed. One per hub. */
+export function openMqttDoor(bus: EmbeddedBus, d: MqttDoorDeps): MqttDoor {
+  const oversize = () => d.security.countError('mqtt', 'FRAME_TOO_LARGE');
+  switch (bus.engine) {
+    case 'aedes': {
+      const broker = bus.broker;
+      installMqttSecurity(broker, d.security, d.log, d.tlsClientAuth);
+      return {
+        engine: 'aedes',
+        // Aedes has no packet size limit of its own: the byte guard cuts oversized packets before they are buffered.
+        handle: (stream, meta) => broker.handle(guardReads(stream, d.maxPacketBytes, oversize), meta.req),
+        get connectedClients() {
+          return broker.connectedClients;
+        },
+        counters: () => ({}),
+      };
+    }
+  }
+}
