@@ -18,7 +18,7 @@
  * Prints a Markdown table of every test and the totals; exit code 0 unless the
  * runner itself failed (failing tests are results, not errors).
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,6 +71,7 @@ function runSuite(file: string, port: number, tests: string[]): Promise<Record<s
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
+    running = child;
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
@@ -80,8 +81,10 @@ function runSuite(file: string, port: number, tests: string[]): Promise<Record<s
       clearTimeout(timer);
       const line = out.split('\n').find((l) => l.startsWith('PAHO_RESULT '));
       const got = line ? (JSON.parse(line.slice(12)) as Record<string, Outcome>) : {};
+      const setup = got._setup;
+      delete got._setup;
       for (const t of tests) {
-        got[t] ??= timedOut ? { result: 'timeout', why: `no result after ${timeoutMs / 1000} s` } : { result: 'crash', why: err.trim().split('\n').pop() ?? '' };
+        got[t] ??= setup ?? (timedOut ? { result: 'timeout', why: `no result after ${timeoutMs / 1000} s` } : { result: 'crash', why: err.trim().split('\n').pop() ?? '' });
       }
       resolve(got);
     });
@@ -94,8 +97,19 @@ async function testNames(file: string): Promise<string[]> {
   return [...readFileSync(join(suiteDir, file), 'utf8').matchAll(/^ {4}def (test\w+)\(self\)/gm)].map((m) => m[1]!);
 }
 
+let running: ChildProcess | undefined;
 const dir = mkdtempSync(join(tmpdir(), 'fl-paho-'));
 let broker: Broker | undefined;
+// Interrupted: stop the suite process and the broker this runner started (by their PIDs), then exit.
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    running?.kill('SIGKILL');
+    void (broker?.stop() ?? Promise.resolve()).finally(() => {
+      rmSync(dir, { recursive: true, force: true });
+      process.exit(130);
+    });
+  });
+}
 const results: Record<string, Record<string, Outcome>> = {};
 try {
   broker = await startBroker(target, { dir, engine, profile, aclFile: opt('--acl-file') });

@@ -60,7 +60,10 @@ class Recorder(unittest.TextTestResult):
 
     def addError(self, test, err):
         super().addError(test, err)
-        outcome[test.id().split('.')[-1]] = {'result': 'error', 'why': last_line(err)}
+        if isinstance(test, unittest.TestCase):
+            outcome[test.id().split('.')[-1]] = {'result': 'error', 'why': last_line(err)}
+        else:  # setUpClass failed (e.g. the broker refused the suite's clean-up connection): every test of the run fails with it
+            outcome['_setup'] = {'result': 'error', 'why': 'setUpClass: ' + last_line(err)}
 
 
 def main(*args, **kwargs):

@@ -21,7 +21,7 @@ import { Fanout } from './transports/browser/fanout.js';
 import { createBrowserDoor } from './transports/browser/door.js';
 import { createDeviceDoor } from './transports/device/door.js';
 import { createMqttTcpServer, createMqttTlsServer, createMqttWsHandler } from './transports/mqtt.js';
-import { openMqttDoor } from './transports/mqtt-door.js';
+import { embeddedBusOptions, openMqttDoor } from './transports/mqtt-door.js';
 import { createHttpHandler } from './http/routes.js';
 import { createHttpServer, listen } from './http/server.js';
 import { hubMetrics } from './hub-metrics.js';
@@ -70,7 +70,7 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
 
   let bus: Bus;
   try {
-    bus = await createBus(cfg.bus ? { kind: 'external', url: cfg.bus } : { kind: 'embedded', engine: cfg.mqttEngine as 'core' | 'aedes' });
+    bus = await createBus(cfg.bus ? { kind: 'external', url: cfg.bus } : embeddedBusOptions(cfg, security, log));
   } catch (err) {
     await closeStorage();
     throw err;

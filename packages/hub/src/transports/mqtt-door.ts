@@ -8,10 +8,13 @@
  */
 import type { Duplex } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
-import type { EmbeddedBus } from '../bus/index.js';
+import type { EmbeddedBus, EmbeddedBusOptions } from '../bus/index.js';
 import type { Security } from '../auth/index.js';
+import type { HubConfig } from '../config/options.js';
+import { mqttLimits } from '../config/mqtt.js';
 import type { Logger } from '../log.js';
 import { installMqttSecurity } from './mqtt-security.js';
+import { mqttCoreHooks, type MqttPolicy } from './mqtt-core-security.js';
 import { guardReads } from './mqtt-limit.js';
 
 /** What an adapter knows about one connection (the core engine's ConnectionMeta). */
@@ -40,7 +43,19 @@ export interface MqttDoorDeps {
   maxPacketBytes: number;
 }
 
-/** The door of an embedded bus, its security installed. One per hub. */
+/**
+ * How to create the embedded bus for this configuration: the engine, its limits
+ * and profile, and for the core engine the hooks through which Security applies
+ * (they are the engine's constructor options). `policy`: the engine-neutral MQTT
+ * policy seam (mqtt-core-security.ts).
+ */
+export function embeddedBusOptions(cfg: HubConfig, security: Security, log: Logger, policy?: MqttPolicy): EmbeddedBusOptions {
+  const engine = cfg.mqttEngine as 'core' | 'aedes';
+  if (engine === 'aedes') return { kind: 'embedded', engine };
+  return { kind: 'embedded', engine, limits: mqttLimits(cfg), hooks: mqttCoreHooks(security, log, cfg.tlsClientAuth, policy) };
+}
+
+/** The door of an embedded bus, its security installed (Aedes) or already in its hooks (core). One per hub. */
 export function openMqttDoor(bus: EmbeddedBus, d: MqttDoorDeps): MqttDoor {
   const oversize = () => d.security.countError('mqtt', 'FRAME_TOO_LARGE');
   switch (bus.engine) {
@@ -55,6 +70,18 @@ export function openMqttDoor(bus: EmbeddedBus, d: MqttDoorDeps): MqttDoor {
           return broker.connectedClients;
         },
         counters: () => ({}),
+      };
+    }
+    case 'core': {
+      const engine = bus.mqtt;
+      return {
+        engine: 'core',
+        // The engine's framer refuses a packet over its maxPacketBytes before reading its body (v5: DISCONNECT 0x95).
+        handle: (stream, meta) => engine.handle(stream, { remote: meta.remote, transport: meta.transport, ...(meta.tlsCommonName ? { tlsCommonName: meta.tlsCommonName } : {}) }),
+        get connectedClients() {
+          return engine.connectedClients;
+        },
+        counters: () => engine.counters,
       };
     }
   }
