@@ -58,7 +58,7 @@ export function resumed(e: Engine, s: Session): void {
 
 export function endSession(e: Engine, s: Session): void {
   if (s.expiryTimer) { clearTimeout(s.expiryTimer); s.expiryTimer = null; }
-  if (s.willTimer) publishWill(e, s); // the session ends before the will delay: publish now
+  if (s.will && s.conn === null) publishWill(e, s); // the session ends before the will delay: publish now
   for (const sub of s.subs.values()) e.router.remove(sub);
   s.subs.clear();
   s.clearMessages();

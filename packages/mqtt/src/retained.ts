@@ -85,9 +85,9 @@ export class Retained {
   private walk(node: RNode, f: string[], i: number, now: number, out: Msg[]): void {
     if (i === f.length) { this.take(node, now, out); return; }
     const p = f[i]!;
+    if (p === '#') this.take(node, now, out); // "a/#" matches "a"
     if (!node.children) return;
     if (p === '#') {
-      this.take(node, now, out); // "a/#" matches "a"
       for (const [k, c] of node.children) if (!(i === 0 && k.startsWith('$'))) this.all_(c, now, out);
       return;
     }
