@@ -39,6 +39,16 @@ export const Reason = {
   QUOTA_EXCEEDED: 0x97,
 } as const;
 
+/** The reason codes these hooks answer, and when (docs/mqtt.md; the engine's own are its SENT_REASONS). */
+export const HOOK_REASONS: readonly { code: number; name: string; packets: string; when: string }[] = [
+  { code: Reason.BAD_CREDENTIALS, name: 'Bad User Name or Password', packets: 'CONNACK', when: 'unknown user or device, wrong secret, revoked or expired token (3.1.1: return code 4)' },
+  { code: Reason.NOT_AUTHORIZED, name: 'Not authorized', packets: 'CONNACK', when: 'no credentials and no anonymous role, or an identity not allowed to connect (3.1.1: 5)' },
+  { code: Reason.NOT_AUTHORIZED, name: 'Not authorized', packets: 'PUBACK, PUBREC', when: 'a PUBLISH the access rules refuse, or to a `$` topic (reserved for the hub); the connection stays' },
+  { code: Reason.NOT_AUTHORIZED, name: 'Not authorized', packets: 'SUBACK', when: 'a filter not wholly within a grant, or wholly within a deny (0x80 on 3.1.1 and under --mqtt-profile paho)' },
+  { code: Reason.SERVER_UNAVAILABLE, name: 'Server unavailable', packets: 'CONNACK', when: 'the identity store failed while checking credentials (3.1.1: 3)' },
+  { code: Reason.QUOTA_EXCEEDED, name: 'Quota exceeded', packets: 'PUBACK, PUBREC', when: 'the client publishes faster than --publish-rate; the connection stays' },
+];
+
 /** What the engine keeps for each connection: who it is and its publish budget. */
 interface Principal {
   who: Identity;
@@ -46,14 +56,21 @@ interface Principal {
 }
 
 /**
- * Engine-neutral MQTT policy beyond the access rules (the coordinator wires
- * wip/mqttsec's module in here). Each check returns 0 to let the operation
- * proceed, or an MQTT 5 reason code (≥ 0x80) to refuse it.
+ * Engine-neutral MQTT policy beyond the access rules (auth/mqtt-policy.ts of
+ * wip/mqttsec is wired in here: client-id and session ownership, topic caps,
+ * the retained budget). Each check returns 0 to let the operation proceed, or an
+ * MQTT 5 reason code (≥ 0x80) to refuse it (0x85 client id, 0x87, 0x97 quota,
+ * 0x90/0x8F topic/filter invalid). The connection handle for claims is `c.meta`:
+ * one object per connection, the same in ConnectInfo and later ClientContexts.
+ * `c.sessionOwner` is the principal ({who}) of the session already held under
+ * this client id, online or offline.
  */
 export interface MqttPolicy {
   connect?(who: Identity, c: ConnectInfo): number;
   publish?(who: Identity, c: ClientContext, m: EngineMessage): number;
   subscribe?(who: Identity, c: ClientContext, filter: string): number;
+  /** The connection is gone (reason as the engine names it: 'disconnect', 'takeover', 'keepalive', …). */
+  disconnected?(who: Identity, c: ClientContext, reason: string): void;
 }
 
 const principalOf = (c: ClientContext) => c.principal as Principal | undefined;
@@ -107,6 +124,11 @@ export function mqttCoreHooks(sec: Security, log: Logger, tlsClientAuth: string,
       const p = principalOf(c);
       if (!p || !sec.allow(p.who, 'subscribe', filter, 'mqtt')) return Reason.NOT_AUTHORIZED;
       return policy.subscribe?.(p.who, c, filter) || qos;
+    },
+
+    disconnected(c, reason) {
+      const p = principalOf(c);
+      if (p) policy.disconnected?.(p.who, c, reason);
     },
 
     authorizeDelivery(c, m) {
