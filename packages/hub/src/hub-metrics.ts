@@ -58,7 +58,11 @@ export function hubMetrics(d: MetricDeps): PromRegistry {
     },
     fieldlink_errors_total: {
       help: 'Error replies by door and code name (docs/errors.md): bad input, refusals and limits',
-      read: () => perDoor(d.security.errors, 'code'),
+      read: () => {
+        const all = { ...d.security.errors };
+        for (const [k, v] of Object.entries(d.mqtt?.errors() ?? {})) all[k] = (all[k] ?? 0) + v;
+        return perDoor(all, 'code');
+      },
     },
     fieldlink_rate_limited_total: { help: 'Publishes refused by --publish-rate', read: () => one(d.security.rateLimited) },
     fieldlink_connections_refused_total: { help: 'Connections refused by --max-connections / --max-connections-per-ip', read: () => one(d.security.connections.rejected) },

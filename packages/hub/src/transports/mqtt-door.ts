@@ -34,7 +34,12 @@ export interface MqttDoor {
   readonly connectedClients: number;
   /** The engine's own counters (malformed packets, queue drops, refusals…) for /metrics; Aedes keeps none. */
   counters(): Readonly<Record<string, number>>;
+  /** Refusals the engine made itself, as `mqtt:<code name>` rows of fieldlink_errors_total (the hooks count theirs in Security.errors). */
+  errors(): Readonly<Record<string, number>>;
 }
+
+/** Engine counters that are refusals with a code of the one table (docs/errors.md). */
+const ENGINE_ERRORS: Record<string, string> = { packet_too_large: 'FRAME_TOO_LARGE' };
 
 export interface MqttDoorDeps {
   security: Security;
@@ -70,6 +75,7 @@ export function openMqttDoor(bus: EmbeddedBus, d: MqttDoorDeps): MqttDoor {
           return broker.connectedClients;
         },
         counters: () => ({}),
+        errors: () => ({}), // the byte guard counts FRAME_TOO_LARGE into Security.errors itself
       };
     }
     case 'core': {
@@ -82,6 +88,11 @@ export function openMqttDoor(bus: EmbeddedBus, d: MqttDoorDeps): MqttDoor {
           return engine.connectedClients;
         },
         counters: () => engine.counters,
+        errors: () => {
+          const out: Record<string, number> = {};
+          for (const [counter, code] of Object.entries(ENGINE_ERRORS)) if (engine.counters[counter]) out[`mqtt:${code}`] = engine.counters[counter]!;
+          return out;
+        },
       };
     }
   }
