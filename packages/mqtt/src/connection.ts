@@ -120,7 +120,7 @@ export class Connection {
 
   /** v5 ack properties: a Reason String only if the client did not refuse problem information. */
   reasonProps(reasonString: string | undefined): { reasonString: string } | undefined {
-    return this.version === 5 && reasonString !== undefined && this.problemInfo ? { reasonString } : undefined;
+    return this.version === 5 && reasonString !== undefined && this.problemInfo && this.engine.limits.ackReasonStrings ? { reasonString } : undefined;
   }
 
   writeBuf(buf: Buffer): void {

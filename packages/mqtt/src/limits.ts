@@ -19,6 +19,7 @@ export const DEFAULT_LIMITS: Readonly<EngineLimits> = Object.freeze({
   maxRetainedBytes: 64 * 1024 * 1024,
   maxWriteBufferBytes: 256 * 1024,
   refuseSubscribeWith0x80: false,
+  ackReasonStrings: true,
   maximumQoS: 2,
   retainAvailable: true,
   wildcardSubscriptionAvailable: true,
@@ -32,7 +33,7 @@ export const DEFAULT_LIMITS: Readonly<EngineLimits> = Object.freeze({
  */
 export const PROFILES: Readonly<Record<'default' | 'paho', Partial<EngineLimits>>> = Object.freeze({
   default: {},
-  paho: { receiveMaximum: 2, maxPacketBytes: 256, topicAliasMaximum: 2, serverKeepAlive: 60, refuseSubscribeWith0x80: true },
+  paho: { receiveMaximum: 2, maxPacketBytes: 256, topicAliasMaximum: 2, serverKeepAlive: 60, refuseSubscribeWith0x80: true, ackReasonStrings: false },
 });
 
 export function resolveLimits(partial?: Partial<EngineLimits>): EngineLimits {

@@ -116,6 +116,8 @@ export interface EngineLimits {
   maxWriteBufferBytes: number;
   /** the paho profile: a refused SUBSCRIBE is 0x80 on v5 too (default: the hook's code, e.g. 0x87) */
   refuseSubscribeWith0x80: boolean;
+  /** v5 PUBACK/PUBREC refusals carry a Reason String (when the client allows problem information); the paho profile: never (its suite's client refuses acks with properties) */
+  ackReasonStrings: boolean;
   maximumQoS: QoS;
   retainAvailable: boolean;
   wildcardSubscriptionAvailable: boolean;

@@ -75,6 +75,12 @@ test('[MQTT-3.2.2] v5 CONNACK announces the capabilities and limits', async () =
   assert.equal(p.maximumQoS, undefined, 'maximum QoS 2 is announced by leaving it out');
 });
 
+test('[MQTT-3.2.2-21] Server Keep Alive lowers a longer keep alive only; a shorter one is kept (no property)', async () => {
+  const e = engine({ limits: { serverKeepAlive: 60 } });
+  const c = await connect(e, { version: 5, keepalive: 5 });
+  assert.equal(c.connack!.properties?.serverKeepAlive, undefined);
+});
+
 test('[MQTT-3.1.4-3] a second connection with the same client id takes over: v5 DISCONNECT 0x8E to the first', async () => {
   const e = engine();
   const a = await connect(e, { version: 5, clientId: 'dup' });

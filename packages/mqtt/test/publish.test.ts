@@ -127,6 +127,15 @@ test('[MQTT-3.3.5-2] v5 PUBLISH refused by the hook: PUBACK 0x87, connection sta
   assert.equal(e.counters.refused_publish, 3);
 });
 
+test('the paho profile: a refused v5 PUBLISH is acknowledged 0x87 without a Reason String (ackReasonStrings false)', async () => {
+  const e = engine({ limits: { ackReasonStrings: false }, hooks: { authorizePublish: () => 0x87 } });
+  const v5 = await connect(e, { version: 5 });
+  v5.publish('deny/x', 'no', { qos: 1, messageId: 1 });
+  const a = await v5.next('puback');
+  assert.equal(a.reasonCode, 0x87);
+  assert.equal(a.properties?.reasonString, undefined);
+});
+
 test('[MQTT-3.3.2-2] a topic name with wildcards closes the connection (v5 DISCONNECT 0x90)', async () => {
   const e = engine();
   const c = await connect(e, { version: 5 });

@@ -111,7 +111,9 @@ function attach(e: Engine, c: Connection, p: IConnectPacket, ctx: ClientContext,
     c.clientAliasMax = L.outboundTopicAliases ? props?.topicAliasMaximum ?? 0 : 0;
     c.problemInfo = props?.requestProblemInformation !== false;
   }
-  const keepAlive = v5 && L.serverKeepAlive !== undefined ? L.serverKeepAlive : p.keepalive ?? 0;
+  // Server Keep Alive as a maximum, as the Paho reference broker does: sent (and used) only to lower a longer keep alive.
+  const capKeepAlive = v5 && L.serverKeepAlive !== undefined && (p.keepalive ?? 0) > L.serverKeepAlive;
+  const keepAlive = capKeepAlive ? L.serverKeepAlive! : p.keepalive ?? 0;
   const ack: IConnackPacket = { cmd: 'connack', sessionPresent };
   if (v5) {
     ack.reasonCode = 0;
@@ -126,7 +128,7 @@ function attach(e: Engine, c: Connection, p: IConnectPacket, ctx: ClientContext,
       ...(L.maximumQoS < 2 ? { maximumQoS: L.maximumQoS } : {}),
       ...(expiry !== asked ? { sessionExpiryInterval: expiry } : {}),
       ...(assigned ? { assignedClientIdentifier: clientId } : {}), // [MQTT-3.2.2-16]
-      ...(L.serverKeepAlive !== undefined ? { serverKeepAlive: L.serverKeepAlive } : {}), // [MQTT-3.2.2-21]
+      ...(capKeepAlive ? { serverKeepAlive: L.serverKeepAlive } : {}), // [MQTT-3.2.2-21]
       ...(c.authMethod !== undefined ? { authenticationMethod: c.authMethod } : {}),
     };
   } else ack.returnCode = 0;
