@@ -98,7 +98,7 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
     epoch: fanout.epoch,
     connections: { browsers: browser.sessions.size, devices: device.connected, mqtt: door?.connectedClients ?? 0, total: security.connections.count },
     devices: { known: registry.list().length, online: registry.list().filter((d) => d.online).length },
-    bus: { kind: bus.kind, browserFilters: fanout.filterCount },
+    bus: { kind: bus.kind, ...(door ? { mqttEngine: door.engine } : {}), browserFilters: fanout.filterCount },
     store: store ? { kind: store.kind, ingest: services.ingestStats?.() } : null,
     security: { anonymous: anon, tls: Boolean(tlsMaterial) },
   });
