@@ -28,13 +28,21 @@ export function startRelay(url: string): Promise<Relay> {
       if (ws.readyState === WebSocket.OPEN) ws.close();
       else if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
     };
-    tcp.on('data', (d) => (ws.readyState === WebSocket.OPEN ? ws.send(d) : early.push(d)));
+    // The broker closed: end the TCP side gracefully (FIN after what the broker sent, e.g. its DISCONNECT), as a
+    // TCP broker's close looks. Destroying it at once would answer bytes still in flight from the suite with an
+    // RST, and the suite would see a broken pipe instead of the DISCONNECT (test_flow_control2).
+    const brokerClosed = () => {
+      if (tcp.destroyed) return;
+      tcp.end();
+      setTimeout(end, 5000).unref();
+    };
+    tcp.on('data', (d) => (ws.readyState === WebSocket.OPEN ? ws.send(d) : ws.readyState === WebSocket.CONNECTING ? early.push(d) : undefined));
     ws.on('open', () => {
       for (const d of early.splice(0)) ws.send(d);
     });
     ws.on('message', (d: Buffer) => tcp.write(d));
-    ws.on('close', end);
-    ws.on('error', end);
+    ws.on('close', brokerClosed);
+    ws.on('error', brokerClosed);
     tcp.on('close', end);
     tcp.on('error', end);
   });
