@@ -22,10 +22,11 @@ export interface MqttFeature {
 const INTEROP = 'hub/test/mqtt5-interop.test.ts';
 const PEERS = 'hub/test/mqtt5-peers.test.ts';
 const E = (f: string) => `mqtt/test/${f}.test.ts`;
+const SECURITY = 'hub/test/security/mqtt-core.test.ts';
 
 export const MQTT5_FEATURES: readonly MqttFeature[] = [
   { feature: 'Reason codes and Reason String on acknowledgements', spec: '2.4, 3.4.2', supported: 'yes', how: 'Every PUBACK/PUBREC/PUBREL/PUBCOMP/SUBACK/UNSUBACK/CONNACK/DISCONNECT carries a reason code (table below); a refused CONNECT carries a Reason String saying why (e.g. the authenticator\'s message).', options: [], tests: [E('publish'), E('session'), INTEROP], paho: ['test_basic'] },
-  { feature: 'Refused PUBLISH without closing', spec: '3.4.2.1', supported: 'yes', how: 'A PUBLISH the access rules or `$` reservation refuse is answered PUBACK/PUBREC 0x87, one over --publish-rate 0x97; the connection stays. MQTT 3.1.1: acknowledged and dropped [MQTT-3.3.5-2].', options: ['publishRate'], tests: [E('publish'), INTEROP], paho: [] },
+  { feature: 'Refused PUBLISH without closing', spec: '3.4.2.1', supported: 'yes', how: 'A PUBLISH the access rules or `$` reservation refuse is answered PUBACK/PUBREC 0x87, one over --publish-rate 0x97; the connection stays. MQTT 3.1.1: acknowledged and dropped [MQTT-3.3.5-2].', options: ['publishRate'], tests: [E('publish'), SECURITY], paho: ['test_dollar_topics'] },
   { feature: 'Clean Start and Session Expiry Interval', spec: '3.1.2.4, 3.1.2.11.2', supported: 'yes', how: 'Sessions outlive the connection for the interval granted (at most --mqtt-max-session-expiry-sec, returned in CONNACK when lowered); DISCONNECT may change a non-zero interval, not a zero one (0x82).', options: ['mqttMaxSessionExpirySec'], tests: [E('session'), INTEROP], paho: ['test_session_expiry', 'test_offline_message_queueing'] },
   { feature: 'Message Expiry Interval', spec: '3.3.2.3.3', supported: 'yes', how: 'Forwarded decremented by the time the message waited; expired queued messages are dropped, never delivered.', options: ['mqttMaxQueuedPerSession'], tests: [E('publish'), E('retained'), INTEROP, PEERS], paho: ['test_publication_expiry'] },
   { feature: 'Will Delay Interval', spec: '3.1.3.2.2', supported: 'yes', how: 'The will is published after the delay or when the session ends, whichever is first; a reconnect within the delay cancels it.', options: [], tests: [E('will')], paho: ['test_will_delay'] },
