@@ -69,7 +69,12 @@ export class Connection {
   private onPacket(p: mqttPacket.Packet): void {
     if (this.state === State.Closed) return;
     if (this.held !== null) { this.held.push(p); return; }
-    dispatch(this, p);
+    this.run(p);
+  }
+
+  /** A handler that throws is a bug: it costs this connection only (0x80), never the process. */
+  private run(p: mqttPacket.Packet): void {
+    try { dispatch(this, p); } catch { this.engine.count('internal_errors'); this.terminate(RC.UNSPECIFIED, 'server'); }
   }
 
   private onParseError(e: Error): void {
@@ -90,7 +95,7 @@ export class Connection {
   release(): void {
     const held = this.held;
     this.held = null;
-    if (held) for (const p of held) { if (this.state === State.Closed) break; dispatch(this, p); }
+    if (held) for (const p of held) { if (this.state === State.Closed) break; this.run(p); }
     if (this.state !== State.Closed) this.stream.resume();
   }
 

@@ -32,7 +32,7 @@ export const COUNTERS = [
   'connections', 'connects_refused', 'takeovers', 'malformed', 'protocol_errors', 'packet_too_large', 'keepalive_timeout',
   'publish_in', 'refused_publish', 'delivered', 'dropped_qos0', 'dropped_qos0_offline', 'queue_full', 'expired',
   'refused_delivery', 'dropped_too_large_for_client', 'retained_refused', 'refused_subscribe', 'wills_published',
-  'sessions_expired', 'local_handler_errors',
+  'sessions_expired', 'local_handler_errors', 'internal_errors',
 ] as const;
 
 const allowAll: Hooks = {

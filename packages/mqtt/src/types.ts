@@ -98,7 +98,7 @@ export interface EngineLimits {
   topicAliasMaximum: number;
   /** use topic aliases towards v5 clients that allow them (at most their Topic Alias Maximum) */
   outboundTopicAliases: boolean;
-  /** when set, CONNACK carries it and the connection uses it instead of the client's keep alive */
+  /** maximum keep alive (s): a v5 client asking for more gets it in CONNACK (Server Keep Alive) and the connection uses it */
   serverKeepAlive?: number;
   /** topic names and filters longer than this (UTF-8 bytes) are refused */
   maxTopicBytes: number;

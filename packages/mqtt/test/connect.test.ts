@@ -75,10 +75,12 @@ test('[MQTT-3.2.2] v5 CONNACK announces the capabilities and limits', async () =
   assert.equal(p.maximumQoS, undefined, 'maximum QoS 2 is announced by leaving it out');
 });
 
-test('[MQTT-3.2.2-21] Server Keep Alive lowers a longer keep alive only; a shorter one is kept (no property)', async () => {
+test('[MQTT-3.2.2-21] Server Keep Alive is a maximum: a lower client keep alive is kept and not overridden', async () => {
   const e = engine({ limits: { serverKeepAlive: 60 } });
   const c = await connect(e, { version: 5, keepalive: 5 });
   assert.equal(c.connack!.properties?.serverKeepAlive, undefined);
+  const d = await connect(e, { version: 5, keepalive: 120 });
+  assert.equal(d.connack!.properties?.serverKeepAlive, 60);
 });
 
 test('[MQTT-3.1.4-3] a second connection with the same client id takes over: v5 DISCONNECT 0x8E to the first', async () => {

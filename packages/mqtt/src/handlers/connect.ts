@@ -111,9 +111,11 @@ function attach(e: Engine, c: Connection, p: IConnectPacket, ctx: ClientContext,
     c.clientAliasMax = L.outboundTopicAliases ? props?.topicAliasMaximum ?? 0 : 0;
     c.problemInfo = props?.requestProblemInformation !== false;
   }
-  // Server Keep Alive as a maximum, as the Paho reference broker does: sent (and used) only to lower a longer keep alive.
-  const capKeepAlive = v5 && L.serverKeepAlive !== undefined && (p.keepalive ?? 0) > L.serverKeepAlive;
-  const keepAlive = capKeepAlive ? L.serverKeepAlive! : p.keepalive ?? 0;
+  // Server Keep Alive is a maximum: a v5 client asking for more is told the server's value and must use
+  // it [MQTT-3.2.2-21]; a lower value, or 0, stays (as the Paho reference broker does)
+  const asked0 = p.keepalive ?? 0;
+  const capKa = v5 && L.serverKeepAlive !== undefined && asked0 > L.serverKeepAlive;
+  const keepAlive = capKa ? L.serverKeepAlive! : asked0;
   const ack: IConnackPacket = { cmd: 'connack', sessionPresent };
   if (v5) {
     ack.reasonCode = 0;
@@ -128,7 +130,7 @@ function attach(e: Engine, c: Connection, p: IConnectPacket, ctx: ClientContext,
       ...(L.maximumQoS < 2 ? { maximumQoS: L.maximumQoS } : {}),
       ...(expiry !== asked ? { sessionExpiryInterval: expiry } : {}),
       ...(assigned ? { assignedClientIdentifier: clientId } : {}), // [MQTT-3.2.2-16]
-      ...(capKeepAlive ? { serverKeepAlive: L.serverKeepAlive } : {}), // [MQTT-3.2.2-21]
+      ...(capKa ? { serverKeepAlive: keepAlive } : {}), // [MQTT-3.2.2-21]
       ...(c.authMethod !== undefined ? { authenticationMethod: c.authMethod } : {}),
     };
   } else ack.returnCode = 0;

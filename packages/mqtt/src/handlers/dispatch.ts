@@ -20,7 +20,7 @@ import { handleUnsubscribe } from './unsubscribe.js';
 
 export function dispatch(c: Connection, p: Packet): void {
   if (c.state !== State.Connected) {
-    if (c.state === State.New && p.cmd === 'connect') { void handleConnect(c, p); return; }
+    if (c.state === State.New && p.cmd === 'connect') { handleConnect(c, p).catch(() => internal(c)); return; }
     // [MQTT-3.1.0-1] the first packet must be CONNECT: close, nothing sent
     c.engine.count('protocol_errors');
     c.terminate(undefined, 'protocol');
@@ -36,10 +36,16 @@ export function dispatch(c: Connection, p: Packet): void {
     case 'unsubscribe': return handleUnsubscribe(c, p);
     case 'pingreq': return handlePingreq(c);
     case 'disconnect': return handleDisconnect(c, p);
-    case 'auth': { void handleAuth(c, p); return; }
+    case 'auth': { handleAuth(c, p).catch(() => internal(c)); return; }
     case 'connect': return protocolError(c, 'second CONNECT'); // [MQTT-3.1.0-2]
     default: return protocolError(c, `${p.cmd} is a server-to-client packet`);
   }
+}
+
+/** an async handler failed after an await: a bug, it costs this connection only */
+function internal(c: Connection): void {
+  c.engine.count('internal_errors');
+  c.terminate(RC.UNSPECIFIED, 'server');
 }
 
 export function protocolError(c: Connection, why: string, rc: number = RC.PROTOCOL_ERROR): void {
