@@ -26,6 +26,15 @@ export default tseslint.config(
     },
   },
   {
+    files: ['packages/mqtt/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [
+        { group: ['@fieldlink/*', '**/hub/src/**', '**/device/src/**', '**/protocol/src/**'], ...boundary('packages/mqtt is a broker core that knows nothing of the hub: take what it needs through Hooks, EngineLimits and EngineStore (design.md, "Dependency rules").') },
+      ] }],
+      'no-restricted-syntax': ['error', { selector: "MemberExpression[object.name='process'][property.name='env']", message: 'The engine takes its limits as EngineLimits; only packages/hub/src/config/ reads process.env (design.md, "Dependency rules").' }],
+    },
+  },
+  {
     files: ['packages/dashboard/src/**/*.{ts,tsx}'],
     languageOptions: { globals: { ...globals.browser } },
     rules: {

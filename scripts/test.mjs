@@ -5,7 +5,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
-const roots = ['packages/protocol/test', 'packages/hub/test', 'packages/device/test', 'packages/dashboard/test', 'test'];
+const roots = ['packages/protocol/test', 'packages/mqtt/test', 'packages/hub/test', 'packages/device/test', 'packages/dashboard/test', 'test'];
 const files = [];
 const walk = (dir) => {
   let entries;

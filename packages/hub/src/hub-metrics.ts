@@ -6,7 +6,7 @@ import type { Registry as PromRegistry } from 'prom-client';
 import { createMetrics, type Sample } from './metrics.js';
 import type { BrowserDoor } from './transports/browser/door.js';
 import type { DeviceDoor } from './transports/device/door.js';
-import type { Aedes } from 'aedes';
+import type { MqttDoor } from './transports/mqtt-door.js';
 import type { Registry } from './services/registry.js';
 import type { Security } from './auth/index.js';
 import type { RevocationWatch } from './auth/revocation.js';
@@ -17,15 +17,15 @@ import type { RetainedBudget } from './auth/retained-budget.js';
 export interface MetricDeps {
   browser: BrowserDoor;
   device: DeviceDoor;
-  /** The embedded broker, when there is one (its MQTT clients are counted). */
-  broker: Aedes | undefined;
+  /** The MQTT door of the embedded bus, when there is one (its clients and engine counters are counted). */
+  mqtt: MqttDoor | undefined;
   registry: Registry;
   security: Security;
   fanout?: Fanout;
   ingestStats?: () => unknown;
   revocations?: RevocationWatch | undefined;
   /** The embedded broker's client-id/session owners and retained budget. */
-  mqtt?: { sessions: SessionOwners; retained: RetainedBudget };
+  mqttPolicy?: { sessions: SessionOwners; retained: RetainedBudget };
   alertsStats?: () => Record<string, unknown>;
 }
 
@@ -47,7 +47,7 @@ export function hubMetrics(d: MetricDeps): PromRegistry {
       read: () => [
         [{ door: 'ws' }, d.browser.sessions.size],
         [{ door: 'ws_device' }, d.device.connected],
-        [{ door: 'mqtt' }, d.broker?.connectedClients ?? 0],
+        [{ door: 'mqtt' }, d.mqtt?.connectedClients ?? 0],
       ],
     },
     fieldlink_devices_online: { help: 'Devices whose status is online', read: () => one(d.registry.list().filter((x) => x.online).length) },
@@ -84,7 +84,11 @@ export function hubMetrics(d: MetricDeps): PromRegistry {
     },
     fieldlink_errors_total: {
       help: 'Error replies by door and code name (docs/errors.md): bad input, refusals and limits',
-      read: () => perDoor(d.security.errors, 'code'),
+      read: () => {
+        const all = { ...d.security.errors };
+        for (const [k, v] of Object.entries(d.mqtt?.errors() ?? {})) all[k] = (all[k] ?? 0) + v;
+        return perDoor(all, 'code');
+      },
     },
     fieldlink_rate_limited_total: { help: 'Publishes refused by --publish-rate', read: () => one(d.security.rateLimited) },
     fieldlink_connections_refused_total: { help: 'Connections refused by --max-connections / --max-connections-per-ip', read: () => one(d.security.connections.rejected) },
@@ -119,14 +123,14 @@ export function hubMetrics(d: MetricDeps): PromRegistry {
     fieldlink_ws_linger_evicted_total: { help: 'Lingering browser filters dropped early by --max-lingering-filters / --max-lingering-per-client', read: () => one(d.fanout?.lingerEvicted ?? 0) },
     fieldlink_mqtt_client_id_refused_total: {
       help: 'MQTT CONNECTs refused for their client id, by reason (not_device_id, reserved, session_owned, too_many_sessions)',
-      read: () => Object.entries(d.mqtt?.sessions.refused ?? { none: 0 }).map(([reason, v]): Sample => [{ reason }, v]),
+      read: () => Object.entries(d.mqttPolicy?.sessions.refused ?? { none: 0 }).map(([reason, v]): Sample => [{ reason }, v]),
     },
     fieldlink_retained_refused_total: {
       help: 'Retained messages refused by the retained limits, by reason (owner_bytes, owner_topics, total_bytes, total_topics)',
-      read: () => Object.entries(d.mqtt?.retained.refused ?? { none: 0 }).map(([reason, v]): Sample => [{ reason }, v]),
+      read: () => Object.entries(d.mqttPolicy?.retained.refused ?? { none: 0 }).map(([reason, v]): Sample => [{ reason }, v]),
     },
-    fieldlink_retained_bytes: { help: 'Retained bytes held by the embedded broker (as the retained limits count them)', read: () => one(d.mqtt?.retained.bytes ?? 0) },
-    fieldlink_retained_topics: { help: 'Retained topics held by the embedded broker', read: () => one(d.mqtt?.retained.topics ?? 0) },
+    fieldlink_retained_bytes: { help: 'Retained bytes held by the embedded broker (as the retained limits count them)', read: () => one(d.mqttPolicy?.retained.bytes ?? 0) },
+    fieldlink_retained_topics: { help: 'Retained topics held by the embedded broker', read: () => one(d.mqttPolicy?.retained.topics ?? 0) },
     fieldlink_alerts: {
       help: 'Alerts service counters (rules, series, firing, evaluations, fired, resolved, writes, writesDropped, seriesDropped, timers); webhook counters are in fieldlink_alert_webhooks',
       read: () => {
@@ -141,6 +145,13 @@ export function hubMetrics(d: MetricDeps): PromRegistry {
         const hooks = (d.alertsStats?.().webhooks ?? []) as Record<string, unknown>[];
         const out: Sample[] = hooks.flatMap((h) => Object.entries(h).filter(([, v]) => typeof v === 'number').map(([k, v]): Sample => [{ url: String(h.url), counter: k }, v as number]));
         return out.length ? out : [[{ url: '', counter: 'delivered' }, 0]];
+      },
+    },
+    fieldlink_mqtt_engine_total: {
+      help: 'Counters of the MQTT engine (--mqtt-engine core): malformed packets, refusals, queue drops, by counter (docs/mqtt.md)',
+      read: () => {
+        const rows = Object.entries(d.mqtt?.counters() ?? {}).map(([k, v]): Sample => [{ counter: k }, v]);
+        return rows.length ? rows : [[{ counter: 'none' }, 0]];
       },
     },
     fieldlink_ingest: {

@@ -24,9 +24,10 @@ import { Fanout } from './transports/browser/fanout.js';
 import { createBrowserDoor } from './transports/browser/door.js';
 import { createDeviceDoor } from './transports/device/door.js';
 import { createMqttTcpServer, createMqttTlsServer, createMqttWsHandler } from './transports/mqtt.js';
-import { installMqttSecurity } from './transports/mqtt-security.js';
 import { SessionOwners } from './auth/mqtt-policy.js';
 import { RetainedBudget } from './auth/retained-budget.js';
+import { corePolicy } from './transports/mqtt-core-policy.js';
+import { embeddedBusOptions, openMqttDoor } from './transports/mqtt-door.js';
 import { createHttpHandler } from './http/routes.js';
 import { createHttpServer, listen } from './http/server.js';
 import { hubMetrics } from './hub-metrics.js';
@@ -92,19 +93,23 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
     throw err;
   }
 
+  // The MQTT policy beyond the access rules (auth/mqtt-policy.ts): one per hub, whichever engine runs it.
+  const mqttPolicy = {
+    owners: new SessionOwners(cfg.mqttSessionsPerIdentity),
+    retained: new RetainedBudget({ perOwnerBytes: cfg.retainedMaxBytesPerClient, perOwnerTopics: cfg.retainedMaxTopicsPerClient, totalBytes: cfg.retainedMaxBytes, totalTopics: cfg.retainedMaxTopics }),
+    isRegisteredDevice: async (id: string) => Boolean(ids && (await ids.getDevice(id))),
+  };
+  /** Filled by openMqttDoor for the core engine: how the hooks end a connection (revocation). */
+  const engineRef: { disconnect?: (clientId: string) => void } = {};
   let bus: Bus;
   try {
-    bus = await createBus(cfg.bus ? { kind: 'external', url: cfg.bus } : { kind: 'embedded' });
+    bus = await createBus(cfg.bus ? { kind: 'external', url: cfg.bus } : embeddedBusOptions(cfg, security, log, corePolicy(mqttPolicy, security), engineRef));
   } catch (err) {
     await revocations?.stop();
     await closeStorage();
     throw err;
   }
-  const broker = isEmbedded(bus) ? bus.broker : undefined;
-  const mqttSessions = new SessionOwners(cfg.mqttSessionsPerIdentity);
-  const retained = new RetainedBudget({ perOwnerBytes: cfg.retainedMaxBytesPerClient, perOwnerTopics: cfg.retainedMaxTopicsPerClient, totalBytes: cfg.retainedMaxBytes, totalTopics: cfg.retainedMaxTopics });
-  const isRegisteredDevice = async (id: string) => Boolean(ids && (await ids.getDevice(id)));
-  if (broker) installMqttSecurity(broker, security, log, { tlsClientAuth: cfg.tlsClientAuth, owners: mqttSessions, retained, isRegisteredDevice });
+  const door = isEmbedded(bus) ? openMqttDoor(bus, { security, log, tlsClientAuth: cfg.tlsClientAuth, maxPacketBytes: cfg.mqttMaxPacketBytes, policy: mqttPolicy, engineRef }) : undefined;
   const registry = await startRegistry(bus, store, (err) => log.warn({ err }, 'registry snapshot failed'), {
     maxDepth: cfg.maxPayloadDepth, maxKeys: cfg.maxPayloadKeys, maxMetaBytes: cfg.maxMetaBytes, maxDevices: cfg.maxDevices, maxMetricsPerDevice: cfg.maxMetricsPerDevice,
   });
@@ -127,8 +132,7 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
     { maxFrameBytes: cfg.maxFrameBytes, softLimitBytes: cfg.wsSoftLimitBytes, hardLimitBytes: cfg.wsHardLimitBytes, stallTimeoutMs: cfg.wsStallTimeoutMs, maxSubscriptions: cfg.maxSubscriptions },
   );
   const device = createDeviceDoor(bus, log, { maxFrameBytes: cfg.maxFrameBytes }, security);
-  const oversize = () => security.countError('mqtt', 'FRAME_TOO_LARGE');
-  const mqttWs = broker ? createMqttWsHandler(broker, cfg.mqttMaxPacketBytes, oversize) : undefined;
+  const mqttWs = door ? createMqttWsHandler(door, cfg.mqttMaxPacketBytes) : undefined;
 
   const health = () => ({
     status: 'ok',
@@ -136,17 +140,17 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
     version: VERSION,
     uptimeSec: Math.round((Date.now() - started) / 1000),
     epoch: fanout.epoch,
-    connections: { browsers: browser.sessions.size, devices: device.connected, mqtt: broker?.connectedClients ?? 0, total: security.connections.count },
+    connections: { browsers: browser.sessions.size, devices: device.connected, mqtt: door?.connectedClients ?? 0, total: security.connections.count },
     devices: { known: registry.list().length, online: registry.list().filter((d) => d.online).length },
-    bus: { kind: bus.kind, browserFilters: fanout.filterCount },
+    bus: { kind: bus.kind, ...(door ? { mqttEngine: door.engine } : {}), browserFilters: fanout.filterCount },
     store: store ? { kind: store.kind, ingest: services.ingestStats?.() } : null,
     // Webhook URLs are for /metrics (needs read on #), not for this unauthenticated page: only their count here.
     ...(services.alerts ? { alerts: { ...services.alerts.stats(), webhooks: (services.alerts.stats().webhooks as unknown[]).length } } : {}),
     security: { anonymous: anon, anonymousThroughProxy: proxiedAnonymousRole(cfg, anon), trustedProxies: cfg.trustedProxies.length, tls: Boolean(tlsMaterial) },
   });
   const metrics = hubMetrics({
-    browser, device, broker, registry, security, fanout, ingestStats: services.ingestStats, revocations,
-    ...(broker ? { mqtt: { sessions: mqttSessions, retained } } : {}),
+    browser, device, mqtt: door, registry, security, fanout, ingestStats: services.ingestStats, revocations,
+    ...(door ? { mqttPolicy: { sessions: mqttPolicy.owners, retained: mqttPolicy.retained } } : {}),
     ...(services.alerts ? { alertsStats: services.alerts.stats } : {}),
   });
   const handler = createHttpHandler({ health, api: services.api, metrics, security, secureCookies: Boolean(tlsMaterial), dashboardDir: cfg.dashboardDir, log });
@@ -161,9 +165,9 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
     log,
     tlsMaterial?.options('https'),
   );
-  const mqttTcp = broker && cfg.mqttPort !== 0 ? createMqttTcpServer(broker, security.connections, cfg.mqttMaxPacketBytes, oversize) : undefined;
-  const mqttTls = broker && tlsMaterial && cfg.mqttsPort !== 0 ? createMqttTlsServer(broker, security.connections, cfg.mqttMaxPacketBytes, tlsMaterial.options('mqtts'), oversize) : undefined;
-  if (!broker) log.info({ bus: redactUrl(cfg.bus) }, 'external bus: devices connect to its broker; the hub serves no MQTT door');
+  const mqttTcp = door && cfg.mqttPort !== 0 ? createMqttTcpServer(door, security.connections) : undefined;
+  const mqttTls = door && tlsMaterial && cfg.mqttsPort !== 0 ? createMqttTlsServer(door, security.connections, tlsMaterial.options('mqtts')) : undefined;
+  if (!door) log.info({ bus: redactUrl(cfg.bus) }, 'external bus: devices connect to its broker; the hub serves no MQTT door');
 
   const listeners: net.Server[] = [server];
   let httpPort: number;
@@ -187,7 +191,7 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
   }
   const shownHost = cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host;
   const url = `${tlsMaterial ? 'https' : 'http'}://${shownHost}:${httpPort}`;
-  log.info({ url, mqttPort, mqttsPort, bus: bus.kind, store: store?.kind ?? 'none', anonymous: anon, version: VERSION }, 'hub listening');
+  log.info({ url, mqttPort, mqttsPort, bus: bus.kind, mqttEngine: door?.engine, store: store?.kind ?? 'none', anonymous: anon, version: VERSION }, 'hub listening');
 
   let stopping: Promise<void> | undefined;
   const stop = () =>

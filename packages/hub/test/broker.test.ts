@@ -27,8 +27,7 @@ test('persistent session: subscriptions survive a disconnect and QoS 1 messages 
   for (const v of ['1', '2', '3']) await pub.publishAsync('persist/x', v, { qos: 1 });
   await pub.endAsync();
   const got: string[] = [];
-  const b = await mqttConnect(url, { clientId: 'persist-1', clean: false });
-  b.on('message', (_t, p) => got.push(p.toString()));
+  const b = await mqttConnect(url, { clientId: 'persist-1', clean: false }, (_t, p) => got.push(p.toString()));
   await until(() => got.length === 3, 5000, 'queued messages');
   assert.deepEqual(got, ['1', '2', '3']);
   await b.endAsync();

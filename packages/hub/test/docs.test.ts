@@ -10,6 +10,10 @@ import { fileURLToPath } from 'node:url';
 import { Codes } from '@fieldlink/protocol';
 import { errorsDoc } from '../src/cli/errors-doc.js';
 import { configurationDoc } from '../src/cli/config.js';
+import { mqttDoc } from '../src/cli/mqtt-doc.js';
+import { MQTT5_FEATURES } from '../src/transports/mqtt-features.js';
+import { hubOptions } from '../src/config/options.js';
+import { existsSync } from 'node:fs';
 
 const doc = (name: string) => readFileSync(fileURLToPath(new URL(`../../../docs/${name}`, import.meta.url)), 'utf8');
 
@@ -19,6 +23,17 @@ test('docs/errors.md is generated from the code table (run `npm run docs` after 
 
 test('docs/configuration.md is generated from the option tables (run `npm run docs`)', () => {
   assert.equal(doc('configuration.md'), configurationDoc());
+});
+
+test('docs/mqtt.md is generated from the feature, profile, limit and reason tables (run `npm run docs`)', () => {
+  assert.equal(doc('mqtt.md'), mqttDoc());
+});
+
+test('every MQTT 5 feature row names options and test files that exist', () => {
+  for (const f of MQTT5_FEATURES) {
+    for (const o of f.options) assert.ok(o in hubOptions, `${f.feature}: no option ${o}`);
+    for (const t of f.tests) assert.ok(existsSync(fileURLToPath(new URL(`../../${t}`, import.meta.url))), `${f.feature}: no test file ${t}`);
+  }
 });
 
 test('error codes are unique, in their policy range, and every one is documented', () => {

@@ -9,8 +9,15 @@ import { createLogger, type Logger } from '../src/log.js';
 import { parseHistoryParams } from '../src/services/history.js';
 import type { HistoryQuery } from '../src/storage/types.js';
 
+/**
+ * Only the engine comes from the environment: `FIELDLINK_MQTT_ENGINE=core npm run
+ * test:only -- broker` runs a file's hubs on the core MQTT engine (the value is
+ * parsed and checked by config/, like every option).
+ */
+const engineEnv: Record<string, string> = process.env.FIELDLINK_MQTT_ENGINE ? { FIELDLINK_MQTT_ENGINE: process.env.FIELDLINK_MQTT_ENGINE } : {};
+
 export function testConfig(over: Partial<HubConfig> = {}): HubConfig {
-  const base = resolve(hubOptions, { argv: [], env: {}, warn: () => undefined });
+  const base = resolve(hubOptions, { argv: [], env: engineEnv, warn: () => undefined });
   return { ...base, port: 0, mqttPort: -1, store: 'none', logLevel: 'silent', ...over };
 }
 
@@ -78,13 +85,17 @@ export class RawClient {
 }
 
 /**
- * An MQTT.js client, connected. A device's client id must be its device id
+ * An MQTT.js client, once connected. A device's client id must be its device id
  * (docs/security.md, "Client ids"): with a user name and no client id, the user
- * name is the client id, as a device would send it.
+ * name is the client id, as a device would send it. `onMessage` is attached
+ * before CONNECT: a broker may send a persistent session's queued messages right
+ * behind CONNACK (the core engine does, in the same write), before the caller's
+ * next line runs.
  */
-export async function mqttConnect(url: string, opts: IClientOptions = {}): Promise<MqttClient> {
+export async function mqttConnect(url: string, opts: IClientOptions = {}, onMessage?: (topic: string, payload: Buffer) => void): Promise<MqttClient> {
   const clientId = opts.clientId ?? (opts.username && opts.username !== 'token' ? opts.username : undefined);
   const c = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 5000, ...opts, ...(clientId ? { clientId } : {}) });
+  if (onMessage) c.on('message', onMessage);
   await new Promise<void>((res, rej) => {
     c.once('connect', () => res());
     c.once('error', rej);

@@ -1,7 +1,9 @@
 /**
- * Embedded bus: the in-process Aedes broker. MQTT doors hand their streams to
- * `broker.handle`; services and WebSocket doors subscribe here directly, so a
- * browser never costs a broker client (design.md: the door fans out itself).
+ * Embedded bus on Aedes 1.2 (`--mqtt-engine aedes`, selectable while the core
+ * engine replaces it: bus/core.ts). The MQTT door (transports/mqtt-door.ts) hands
+ * streams to `broker.handle`; services and WebSocket doors subscribe here
+ * directly, so a browser never costs a broker client (design.md: the door fans
+ * out itself).
  */
 import { Aedes, type AedesOptions, type AedesPublishPacket } from 'aedes';
 import { topicMatches } from '@fieldlink/protocol';
@@ -13,8 +15,10 @@ export interface EmbeddedBusOptions {
   broker?: Partial<AedesOptions>;
 }
 
-/** A bus that also exposes its broker, for the MQTT doors (TCP, /mqtt). */
-export interface EmbeddedBus extends Bus {
+/** A bus that also exposes its broker, for the MQTT door (TCP, TLS, /mqtt). */
+export interface AedesBus extends Bus {
+  readonly kind: 'embedded';
+  readonly engine: 'aedes';
   readonly broker: Aedes;
 }
 
@@ -35,7 +39,7 @@ function toMessage(packet: AedesPublishPacket): BusMessage {
 const dollarBlocked = (filter: string, topic: string) =>
   topic.charCodeAt(0) === 36 && (filter.charCodeAt(0) === 43 || filter.charCodeAt(0) === 35);
 
-export async function createEmbeddedBus(opts: EmbeddedBusOptions = {}): Promise<EmbeddedBus> {
+export async function createEmbeddedBus(opts: EmbeddedBusOptions = {}): Promise<AedesBus> {
   const broker = await Aedes.createBroker({ heartbeatInterval: 60_000, drainTimeout: 30_000, ...opts.broker });
 
   const publish = (topic: string, payload: Buffer | string, o: PublishOptions = {}) =>
@@ -97,5 +101,5 @@ export async function createEmbeddedBus(opts: EmbeddedBusOptions = {}): Promise<
 
   const close = () => new Promise<void>((resolve) => broker.close(() => resolve()));
 
-  return { kind: 'embedded', broker, publish, subscribe, retained, close };
+  return { kind: 'embedded', engine: 'aedes', broker, publish, subscribe, retained, close };
 }

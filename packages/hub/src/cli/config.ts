@@ -32,6 +32,10 @@ export async function runConfig(argv: string[]): Promise<number> {
     process.stdout.write(configurationDoc());
     return 0;
   }
+  if (what === 'mqtt') {
+    process.stdout.write((await import('./mqtt-doc.js')).mqttDoc());
+    return 0;
+  }
   if (what === 'errors') {
     process.stdout.write((await import('./errors-doc.js')).errorsDoc());
     return 0;
@@ -45,6 +49,6 @@ export async function runConfig(argv: string[]): Promise<number> {
     process.stdout.write(defaultsYaml(set) + '\n');
     return 0;
   }
-  console.error('usage: fieldlink config defaults [role] | fieldlink config docs | fieldlink config errors');
+  console.error('usage: fieldlink config defaults [role] | fieldlink config docs | fieldlink config errors | fieldlink config mqtt');
   return 2;
 }

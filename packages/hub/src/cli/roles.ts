@@ -57,8 +57,8 @@ export const roles: Record<string, Role> = {
     run: async (argv) => (await import('./cert.js')).runCert(argv),
   },
   config: {
-    summary: 'Show configuration: `fieldlink config defaults [role]` prints every option with its default (YAML); `fieldlink config docs` prints docs/configuration.md; `fieldlink config errors` prints docs/errors.md.',
-    usage: 'fieldlink config defaults [role] | docs | errors',
+    summary: 'Show configuration: `fieldlink config defaults [role]` prints every option with its default (YAML); `fieldlink config docs` prints docs/configuration.md; `fieldlink config errors` prints docs/errors.md; `fieldlink config mqtt` prints docs/mqtt.md.',
+    usage: 'fieldlink config defaults [role] | docs | errors | mqtt',
     run: async (argv) => (await import('./config.js')).runConfig(argv),
   },
 };

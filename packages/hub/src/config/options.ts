@@ -11,6 +11,9 @@ const str = (d: string, doc: string, extra: Partial<OptionDef<'string'>> = {}): 
 const bool = (d: boolean, doc: string, extra: Partial<OptionDef<'bool'>> = {}): OptionDef<'bool'> => ({ kind: 'bool', default: d, doc, ...extra });
 
 
+/** The embedded bus's MQTT engine when --mqtt-engine is not given: `core` once issue 12's bars hold (docs/mqtt.md). */
+export const DEFAULT_MQTT_ENGINE: 'core' | 'aedes' = 'aedes';
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export const common = o({
@@ -38,7 +41,21 @@ export const hubOptions = o({
   simulateIntervalMs: int(1000, 'Interval between readings of each simulated sensor.', { min: 10, max: 3600000, group: 'Demo' }),
   fallbackPorts: bool(false, 'Demo (`npm start`): when --port or --mqtt-port is taken, use a free port instead and print the one chosen. Without it a taken port stops the hub with an error.', { group: 'Demo' }),
   maxFrameBytes: int(65536, 'Largest WebSocket frame accepted on /ws and /ws/device; larger frames get error 1005 (FRAME_TOO_LARGE).', { min: 1024, max: 16777216, group: 'Limits' }),
-  mqttMaxPacketBytes: int(1048576, 'Largest MQTT packet accepted over /mqtt (WebSocket layer).', { min: 1024, max: 268435455, group: 'Limits', advanced: true }),
+  mqttMaxPacketBytes: int(1048576, 'Largest MQTT packet accepted (every MQTT door; `core`: also announced as MQTT 5 Maximum Packet Size, and larger ones are DISCONNECT 0x95 before their body is read).', { min: 1024, max: 268435455, group: 'Limits', advanced: true }),
+  mqttEngine: { kind: 'enum', default: DEFAULT_MQTT_ENGINE, values: ['core', 'aedes'], doc: 'MQTT engine of the embedded bus: `core` (@fieldlink/mqtt: MQTT 3.1.1 and 5.0) or `aedes` (Aedes 1.2, MQTT 3.1.1 only; selectable for one release after `core` becomes the default, then removed).', group: 'MQTT' } as OptionDef<'enum'>,
+  mqttProfile: { kind: 'enum', default: 'default', values: ['default', 'paho'], doc: 'Limits of the `core` engine: `default` (the options below) or `paho`, the Eclipse Paho reference broker\'s (receive maximum 2, maximum packet size 256, topic alias maximum 2, server keep alive 60, refused SUBSCRIBE answered 0x80), so its interoperability suite runs unmodified (docs/mqtt.md).', group: 'MQTT' } as OptionDef<'enum'>,
+  mqttReceiveMaximum: int(64, '`core`: Receive Maximum announced to MQTT 5 clients: QoS 2 PUBLISHes a client may have awaiting PUBREL; one more is DISCONNECT 0x93.', { min: 1, max: 65535, group: 'MQTT', advanced: true }),
+  mqttTopicAliasMaximum: int(16, '`core`: topic aliases a MQTT 5 client may set towards the hub (0: none); the hub also uses up to this many towards a client that allows them.', { min: 0, max: 65535, group: 'MQTT', advanced: true }),
+  mqttServerKeepAlive: int(0, '`core`: longest keep alive (seconds) an MQTT 5 client may use: a client asking for more is given this one as Server Keep Alive in CONNACK (one asking for none keeps none, as in the Paho reference broker); 0: the client\'s own always.', { min: 0, max: 65535, group: 'MQTT', advanced: true }),
+  mqttMaxQueuedPerSession: int(1000, '`core`: messages queued for one session (offline, or beyond its receive maximum). When full, QoS 0 is dropped first, then the new message; each drop is counted (fieldlink_mqtt_engine_total).', { min: 1, max: 10000000, group: 'MQTT', advanced: true }),
+  mqttMaxInflightIn: int(64, '`core`: QoS 2 PUBLISHes an MQTT 3.1.1 client may have awaiting PUBREL (MQTT 5 clients: --mqtt-receive-maximum); more close the connection.', { min: 1, max: 65535, group: 'MQTT', advanced: true }),
+  mqttMaxSubscriptionsPerClient: int(256, '`core`: subscriptions one MQTT client may hold; more are refused (SUBACK 0x97, 0x80 on 3.1.1).', { min: 1, max: 100000, group: 'MQTT', advanced: true }),
+  mqttMaxTopicBytes: int(1024, '`core`: longest topic name or filter accepted, in bytes.', { min: 16, max: 65535, group: 'MQTT', advanced: true }),
+  mqttMaxSessionExpirySec: int(604800, '`core`: longest MQTT 5 Session Expiry Interval granted (a client asking for more gets this, in CONNACK); MQTT 3.1.1 sessions with CleanSession 0 expire after it too.', { min: 0, max: 4294967295, group: 'MQTT', advanced: true }),
+  mqttMaxRetainedTopics: int(100000, '`core`: retained messages kept in total; a retained PUBLISH beyond it is refused (0x97 on MQTT 5).', { min: 1, max: 100000000, group: 'MQTT', advanced: true }),
+  mqttMaxRetainedBytes: int(67108864, '`core`: bytes of retained payloads kept in total, beyond which retained PUBLISHes are refused (0x97).', { min: 1024, max: 17179869184, group: 'MQTT', advanced: true }),
+  mqttMaxClientIdBytes: int(256, '`core`: longest client identifier accepted (CONNACK 0x85, 3.1.1 return code 2).', { min: 23, max: 65535, group: 'MQTT', advanced: true }),
+  mqttMaxWriteBufferBytes: int(262144, '`core`: bytes buffered in one connection\'s socket before further messages wait in its session queue (--mqtt-max-queued-per-session).', { min: 1024, max: 1073741824, group: 'MQTT', advanced: true }),
   maxSubscriptions: int(100, 'Subscriptions per browser connection; more get error 1015.', { min: 1, max: 100000, group: 'Limits' }),
   wsSoftLimitBytes: int(1048576, 'Slow consumers: while a browser has more than this buffered, its pushes wait in a queue of this size that drops the oldest first (counted); replies are never dropped.', { min: 1024, max: 1073741824, group: 'Limits', advanced: true }),
   wsHardLimitBytes: int(8388608, 'Slow consumers: past this many buffered bytes the connection is closed with 4008.', { min: 1024, max: 1073741824, group: 'Limits', advanced: true }),

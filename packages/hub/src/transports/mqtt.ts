@@ -1,17 +1,16 @@
 /**
- * MQTT listeners as adapters around the broker core: the core takes any duplex
- * stream (`broker.handle(stream)`), so each transport is a few lines here (the
- * MQTT.js habit). The broker never owns a socket. Every stream gets the packet
- * size guard and counts against the shared connection limits.
+ * MQTT listeners as adapters around the MQTT door (mqtt-door.ts): the engine
+ * takes any duplex stream, so each transport is a few lines here (the MQTT.js
+ * habit) and the engine never owns a socket. Every connection counts against the
+ * shared connection limits; the door enforces the packet size.
  */
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
 import { WebSocketServer, createWebSocketStream } from 'ws';
-import type { Aedes } from 'aedes';
 import type { ConnectionLimits } from '../auth/limits.js';
-import { guardReads } from './mqtt-limit.js';
+import type { MqttDoor } from './mqtt-door.js';
 
 function admit(socket: net.Socket, limits: ConnectionLimits): boolean {
   const release = limits.acquire(socket.remoteAddress ?? '?');
@@ -24,20 +23,27 @@ function admit(socket: net.Socket, limits: ConnectionLimits): boolean {
 }
 
 /** MQTT over TCP on its own port. */
-export function createMqttTcpServer(broker: Aedes, limits: ConnectionLimits, maxPacketBytes: number, onOversize?: () => void): net.Server {
+export function createMqttTcpServer(door: MqttDoor, limits: ConnectionLimits): net.Server {
   return net.createServer((socket) => {
     if (!admit(socket, limits)) return;
     socket.setNoDelay(true);
-    broker.handle(guardReads(socket, maxPacketBytes, onOversize));
+    door.handle(socket, { remote: socket.remoteAddress ?? '?', transport: 'tcp' });
   });
 }
 
-/** MQTT over TLS (mqtts). Client certificates are requested when a CA is given; the security hooks read them. */
-export function createMqttTlsServer(broker: Aedes, limits: ConnectionLimits, maxPacketBytes: number, options: tls.TlsOptions, onOversize?: () => void): tls.Server {
+/** The CN of a client certificate the TLS layer verified (requested when --tls-ca is given); the security hooks decide whether it names the device. */
+function verifiedCommonName(socket: tls.TLSSocket): string | undefined {
+  if (!socket.authorized) return undefined;
+  const cn = socket.getPeerCertificate()?.subject?.CN;
+  return typeof cn === 'string' ? cn : undefined;
+}
+
+/** MQTT over TLS (mqtts). */
+export function createMqttTlsServer(door: MqttDoor, limits: ConnectionLimits, options: tls.TlsOptions): tls.Server {
   return tls.createServer(options, (socket) => {
     if (!admit(socket, limits)) return;
     socket.setNoDelay(true);
-    broker.handle(guardReads(socket, maxPacketBytes, onOversize));
+    door.handle(socket, { remote: socket.remoteAddress ?? '?', transport: 'tls', tlsCommonName: verifiedCommonName(socket) });
   });
 }
 
@@ -46,7 +52,7 @@ export function createMqttTlsServer(broker: Aedes, limits: ConnectionLimits, max
  * the `mqtt` subprotocol is selected when offered (MQTT.js, paho). A client that
  * offers none is still served, as Mosquitto does.
  */
-export function createMqttWsHandler(broker: Aedes, maxPacketBytes: number, onOversize?: () => void) {
+export function createMqttWsHandler(door: MqttDoor, maxPacketBytes: number) {
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: maxPacketBytes + 5,
@@ -58,7 +64,7 @@ export function createMqttWsHandler(broker: Aedes, maxPacketBytes: number, onOve
       wss.handleUpgrade(req, socket, head, (ws) => {
         const stream = createWebSocketStream(ws);
         stream.on('error', () => stream.destroy());
-        broker.handle(guardReads(stream, maxPacketBytes, onOversize), req);
+        door.handle(stream, { remote: req.socket.remoteAddress ?? '?', transport: 'ws', req });
       });
     },
     get clients() {
