@@ -37,6 +37,8 @@ export interface MqttHub {
   addDevice(id: string): Promise<string>;
   browser(auth: Record<string, unknown>): Promise<RawClient>;
   connect(door: Door, opts: IClientOptions): Promise<MqttClient>;
+  /** Every message a client made by `connect` received, from its CONNACK on (a broker may send queued ones in the same write). */
+  inbox(c: MqttClient): { topic: string; payload: string }[];
   /** CONNACK return code of a connection attempt (0 = accepted). */
   connack(door: Door, opts: IClientOptions): Promise<number>;
   metrics(): Promise<string>;
@@ -65,9 +67,14 @@ export async function mqttHub(over: Partial<HubConfig> = {}): Promise<MqttHub> {
     { name: '/mqtt', url: `wss://localhost:${s.hub.httpPort}/mqtt`, opts: { ca } },
   ];
   const acks = new WeakMap<MqttClient, boolean>();
+  const inboxes = new WeakMap<MqttClient, { topic: string; payload: string }[]>();
+  const inbox = (c: MqttClient) => inboxes.get(c) ?? [];
   const connect = (d: Door, o: IClientOptions) =>
     new Promise<MqttClient>((resolve, reject) => {
       const c = mqtt.connect(d.url, { reconnectPeriod: 0, connectTimeout: 5000, ...d.opts, ...o });
+      const got: { topic: string; payload: string }[] = [];
+      inboxes.set(c, got);
+      c.on('message', (topic, payload) => got.push({ topic, payload: payload.toString() }));
       c.once('connect', (ack) => (acks.set(c, ack.sessionPresent), resolve(c)));
       c.once('error', reject);
     });
@@ -105,6 +112,7 @@ export async function mqttHub(over: Partial<HubConfig> = {}): Promise<MqttHub> {
     },
     browser,
     connect,
+    inbox,
     connack,
     metrics: () =>
       new Promise<string>((resolve, reject) => {
