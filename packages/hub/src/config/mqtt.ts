@@ -22,8 +22,9 @@ export const LIMIT_OPTIONS = {
   maxInflightIn: 'mqttMaxInflightIn',
   maxQueuedPerSession: 'mqttMaxQueuedPerSession',
   maxSessionExpirySec: 'mqttMaxSessionExpirySec',
-  maxRetainedTopics: 'mqttMaxRetainedTopics',
-  maxRetainedBytes: 'mqttMaxRetainedBytes',
+  // the same totals as the retained budget of both engines (auth/retained-budget.ts): one option each
+  maxRetainedTopics: 'retainedMaxTopics',
+  maxRetainedBytes: 'retainedMaxBytes',
   maxClientIdBytes: 'mqttMaxClientIdBytes',
   maxWriteBufferBytes: 'mqttMaxWriteBufferBytes',
 } as const satisfies Partial<Record<keyof EngineLimits, keyof HubConfig>>;
@@ -45,8 +46,8 @@ export function mqttLimits(cfg: HubConfig): Partial<EngineLimits> {
     maxInflightIn: cfg.mqttMaxInflightIn,
     maxQueuedPerSession: cfg.mqttMaxQueuedPerSession,
     maxSessionExpirySec: cfg.mqttMaxSessionExpirySec,
-    maxRetainedTopics: cfg.mqttMaxRetainedTopics,
-    maxRetainedBytes: cfg.mqttMaxRetainedBytes,
+    maxRetainedTopics: cfg.retainedMaxTopics,
+    maxRetainedBytes: cfg.retainedMaxBytes,
     maxClientIdBytes: cfg.mqttMaxClientIdBytes,
     maxWriteBufferBytes: cfg.mqttMaxWriteBufferBytes,
   };

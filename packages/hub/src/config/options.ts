@@ -52,8 +52,6 @@ export const hubOptions = o({
   mqttMaxSubscriptionsPerClient: int(256, '`core`: subscriptions one MQTT client may hold; more are refused (SUBACK 0x97, 0x80 on 3.1.1).', { min: 1, max: 100000, group: 'MQTT', advanced: true }),
   mqttMaxTopicBytes: int(1024, '`core`: longest topic name or filter accepted, in bytes.', { min: 16, max: 65535, group: 'MQTT', advanced: true }),
   mqttMaxSessionExpirySec: int(604800, '`core`: longest MQTT 5 Session Expiry Interval granted (a client asking for more gets this, in CONNACK); MQTT 3.1.1 sessions with CleanSession 0 expire after it too.', { min: 0, max: 4294967295, group: 'MQTT', advanced: true }),
-  mqttMaxRetainedTopics: int(100000, '`core`: retained messages kept in total; a retained PUBLISH beyond it is refused (0x97 on MQTT 5).', { min: 1, max: 100000000, group: 'MQTT', advanced: true }),
-  mqttMaxRetainedBytes: int(67108864, '`core`: bytes of retained payloads kept in total, beyond which retained PUBLISHes are refused (0x97).', { min: 1024, max: 17179869184, group: 'MQTT', advanced: true }),
   mqttMaxClientIdBytes: int(256, '`core`: longest client identifier accepted (CONNACK 0x85, 3.1.1 return code 2).', { min: 23, max: 65535, group: 'MQTT', advanced: true }),
   mqttMaxWriteBufferBytes: int(262144, '`core`: bytes buffered in one connection\'s socket before further messages wait in its session queue (--mqtt-max-queued-per-session).', { min: 1024, max: 1073741824, group: 'MQTT', advanced: true }),
   maxSubscriptions: int(100, 'Subscriptions per browser connection; more get error 1015.', { min: 1, max: 100000, group: 'Limits' }),
