@@ -91,6 +91,8 @@ export class Delivery {
   deliver(s: Session, m: Msg, qos: QoS, retain: boolean, ids: number[] | null): void {
     if (m.expiresAt !== 0 && m.expiresAt <= this.now()) { this.counters.expired!++; return; }
     const c = s.conn;
+    // a screened session (Hooks.screensSubscription): live and retained copies are re-authorised; queued ones are in pump()
+    if (s.screened && c?.ctx && !this.hooks.authorizeDelivery(c.ctx, m)) { this.counters.refused_delivery!++; return; }
     if (c === null) {
       if (!s.persistent) return;
       if (qos === 0) { this.counters.dropped_qos0_offline!++; return; }

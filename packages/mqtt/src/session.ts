@@ -39,6 +39,8 @@ export class Session {
   connectExpirySec = 0;
   /** the store holds this session (it persisted at some point) */
   stored = false;
+  /** a subscription the hooks asked to screen (Hooks.screensSubscription): every delivery is re-authorised */
+  screened = false;
   readonly subs = new Map<string, ClientSub>();
   /** sent, unacknowledged, by packet id (Map order = send order: the retry order [MQTT-4.4.0-1]) */
   readonly inflightOut = new Map<number, Outbound>();

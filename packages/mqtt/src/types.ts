@@ -78,6 +78,12 @@ export interface Hooks {
   /** re-check at delivery of messages queued for a session (offline or over its window), under current rules */
   authorizeDelivery(c: ClientContext, m: EngineMessage): boolean;
   /**
+   * After a granted SUBSCRIBE: true when the filter may match topics the client
+   * must not receive (e.g. a wider grant with a narrower deny). From then on every
+   * delivery to that session, live and retained, goes through authorizeDelivery.
+   */
+  screensSubscription?(c: ClientContext, filter: string): boolean;
+  /**
    * v5 enhanced authentication (CONNECT with Authentication Method, AUTH packets). Absent: CONNACK/DISCONNECT 0x8C.
    * Result 0x00 accepts; 0x18 (continue) sends AUTH back with `data`; ≥ 0x80 refuses.
    */

@@ -340,3 +340,29 @@ test('in-process subscribers get the one shared message object; publish() routes
   assert.equal(seen.length, 2);
   assert.equal(seen[0], seen[1]);
 });
+
+test('screened subscription (hub authorisation per delivery): a screened subscription gets only what authorizeDelivery allows, live and retained', async () => {
+  // Hooks.screensSubscription: a filter wider than the client may read (a grant with a narrower deny) is accepted, then screened.
+  const e = engine({
+    hooks: {
+      screensSubscription: (_c, filter) => filter === 'test/#',
+      authorizeDelivery: (_c, m) => m.topic !== 'test/nosubscribe',
+    },
+  });
+  await e.publish({ topic: 'test/nosubscribe', payload: 'hidden-retained', retain: true });
+  await e.publish({ topic: 'test/ok', payload: 'shown-retained', retain: true });
+  const sub = await connect(e);
+  await sub.subscribe('test/#', 0);
+  assert.equal((await sub.next('publish')).payload.toString(), 'shown-retained');
+  const pub = await connect(e);
+  pub.publish('test/nosubscribe', 'hidden-live');
+  pub.publish('test/ok', 'shown-live');
+  assert.equal((await sub.next('publish')).payload.toString(), 'shown-live');
+  assert.ok(await sub.none('publish'), 'nothing denied arrives');
+  assert.equal(e.counters.refused_delivery, 2);
+  // an unscreened subscriber of the same topics gets everything, on the fast path
+  const plain = await connect(e);
+  await plain.subscribe('other/#', 0);
+  pub.publish('other/x', 'fast');
+  assert.equal((await plain.next('publish')).payload.toString(), 'fast');
+});

@@ -158,9 +158,17 @@ export function mqttCoreHooks(sec: Security, log: Logger, tlsClientAuth: string,
       policy.disconnected?.(p.who, c, reason);
     },
 
+    // A filter overlapping a deny rule (auth/acl.ts `screened`) is accepted, then each delivery is checked.
+    screensSubscription(c, filter) {
+      const p = principalOf(c);
+      return Boolean(p && sec.acl.subscribeScope(p.who, filter) === 'screened');
+    },
+
     authorizeDelivery(c, m) {
       const p = principalOf(c);
-      return Boolean(p && sec.acl.can(p.who, 'subscribe', m.topic));
+      if (p && sec.acl.can(p.who, 'subscribe', m.topic)) return true;
+      sec.denied['mqtt:deliver'] = (sec.denied['mqtt:deliver'] ?? 0) + 1; // as the Aedes hooks count it
+      return false;
     },
   };
 }

@@ -53,6 +53,7 @@ function one(c: Connection, sub: ISubscription, id: number, retainedFor: ClientS
   if (g >= 0x80) { e.count('refused_subscribe'); return v5 && !L.refuseSubscribeWith0x80 ? g : 0x80; }
   const qos = (g < asked ? g : asked) as QoS;
   const rh = v5 ? sub.rh ?? 0 : 0;
+  if (e.hooks.screensSubscription?.(c.ctx!, filter)) s.screened = true;
   const existed = e.subscribe(s, key, { qos, nl: v5 && !!sub.nl, rap: v5 && !!sub.rap, rh, id });
   if (!sh && (rh === 0 || (rh === 1 && !existed))) retainedFor.push(s.subs.get(key)!);
   return qos;
