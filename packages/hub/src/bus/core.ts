@@ -16,6 +16,7 @@
  */
 import { Engine, type EngineLimits, type EngineMessage, type Hooks } from '@fieldlink/mqtt';
 import type { Bus, BusHandler, BusMessage, PublishOptions, SubscribeOptions, Subscription } from './types.js';
+import { retainedFirst } from './retained-first.js';
 
 export interface CoreBusOptions {
   hooks?: Partial<Hooks>;
@@ -50,18 +51,9 @@ export function createCoreBus(opts: CoreBusOptions = {}): CoreBus {
   const retained = async (filter: string): Promise<BusMessage[]> => (await mqtt.retained(filter)).map(asRetained);
 
   const subscribe = async (filter: string, handler: BusHandler, o: SubscribeOptions = {}): Promise<Subscription> => {
-    let held: BusMessage[] | undefined = o.retained === false ? undefined : [];
-    const off = mqtt.subscribeLocal(filter, (m) => {
-      const b = toMessage(m);
-      if (held) held.push(b);
-      else handler(b);
-    });
-    if (held) {
-      for (const m of await retained(filter)) handler(m);
-      const live = held;
-      held = undefined;
-      for (const m of live) handler(m);
-    }
+    const gate = retainedFirst(handler, o.retained !== false);
+    const off = mqtt.subscribeLocal(filter, (m) => gate.live(toMessage(m)));
+    await gate.release(() => retained(filter));
     let active = true;
     return {
       filter,

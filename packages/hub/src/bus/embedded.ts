@@ -8,6 +8,7 @@
 import { Aedes, type AedesOptions, type AedesPublishPacket } from 'aedes';
 import { topicMatches } from '@fieldlink/protocol';
 import type { Bus, BusHandler, BusMessage, PublishOptions, SubscribeOptions, Subscription } from './types.js';
+import { retainedFirst } from './retained-first.js';
 
 type DeliverFn = (packet: AedesPublishPacket, cb: () => void) => void;
 
@@ -69,24 +70,13 @@ export async function createEmbeddedBus(opts: EmbeddedBusOptions = {}): Promise<
   };
 
   const subscribe = async (filter: string, handler: BusHandler, o: SubscribeOptions = {}): Promise<Subscription> => {
-    // Live messages that arrive while retained ones are being read wait, so retained come first (contract item 4).
-    let held: BusMessage[] | undefined = o.retained === false ? undefined : [];
+    const gate = retainedFirst(handler, o.retained !== false); // contract item 4
     const deliver: DeliverFn = (packet, cb) => {
-      if (!dollarBlocked(filter, packet.topic)) {
-        const m = toMessage(packet);
-        if (held) held.push(m);
-        else handler(m);
-      }
+      if (!dollarBlocked(filter, packet.topic)) gate.live(toMessage(packet));
       cb();
     };
     await new Promise<void>((resolve) => broker.subscribe(filter, deliver, () => resolve()));
-    if (held) {
-      const old = await retained(filter);
-      for (const m of old) handler(m);
-      const live = held;
-      held = undefined;
-      for (const m of live) handler(m);
-    }
+    await gate.release(() => retained(filter));
     let active = true;
     return {
       filter,
