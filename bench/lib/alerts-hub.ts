@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { startServer } from './proc.js';
 import { measure, type Gen, type Row } from './phase.js';
 import type { Running } from './targets.js';
+import type { WorkerStats } from '../gen/worker.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TS = ['--conditions=source', '--import', 'tsx'];
@@ -49,6 +50,16 @@ interface Health {
   alerts?: { rules: number; evaluations: number; fired: number };
 }
 
+/** Until the subscriber has had nothing for 500 ms and ingest has written everything (at most 30 s): no phase inherits the last one's backlog. */
+async function settle(g: Gen, health: () => Promise<Health>): Promise<void> {
+  const delivered = async () => (await g.sub.call<WorkerStats>({ cmd: 'stats' })).delivered;
+  const end = Date.now() + 30_000;
+  for (let last = -1, now = await delivered(); (now !== last || ((await health()).store?.ingest?.queued ?? 0) > 0) && Date.now() < end; ) {
+    await sleep(500);
+    [last, now] = [now, await delivered()];
+  }
+}
+
 export interface AlertsHubOptions { engine: string; devices: number; rate: number; seconds: number; rules: number[] }
 
 export async function runAlertsHub(g: Gen, o: AlertsHubOptions, say: (s: string) => void): Promise<Row[]> {
@@ -56,7 +67,8 @@ export async function runAlertsHub(g: Gen, o: AlertsHubOptions, say: (s: string)
   const file = join(dir, 'alerts.json');
   const writeRules = (n: number) => writeFileSync(file, JSON.stringify({ rules: benchRules(n, o.devices) }));
   writeRules(o.rules[0]!);
-  const args = [...TS, join(ROOT, 'packages/hub/src/cli/main.ts'), 'hub', '--port', '0', '--mqtt-port', '-1', '--mqtt-engine', o.engine,
+  // BENCH_HUB_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir /tmp/prof": the hub's own Node flags (a profile is written at its SIGINT).
+  const args = [...(process.env.BENCH_HUB_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...TS, join(ROOT, 'packages/hub/src/cli/main.ts'), 'hub', '--port', '0', '--mqtt-port', '-1', '--mqtt-engine', o.engine,
     '--store', `sqlite:${join(dir, 'bench.db')}`, '--data-dir', dir, '--alerts-file', file, '--log-level', 'info',
     '--publish-rate', '0', '--max-connections', '1000000', '--max-connections-per-ip', '1000000'];
   const server = await startServer(`fieldlink (${o.engine})`, process.execPath, args, (line) => {
@@ -80,7 +92,7 @@ export async function runAlertsHub(g: Gen, o: AlertsHubOptions, say: (s: string)
     await g.pub.call({ cmd: 'devices', port: t.mqttPort, n: o.devices });
     // Warm-up, not reported: JIT, the SQLite file and the registry's first sight of every device.
     await g.pub.call({ cmd: 'pubRate', rate: o.rate, durationMs: 2_000, topic: 'devices/bench-{i}/telemetry' });
-    await sleep(1_000);
+    await settle(g, health);
     for (const [i, rules] of o.rules.entries()) {
       if (i > 0) {
         writeRules(rules);
@@ -104,7 +116,7 @@ export async function runAlertsHub(g: Gen, o: AlertsHubOptions, say: (s: string)
       rows.push(row);
       say(`${o.engine}, ${rules} rules: ${Math.round(row.msgPerSec)} msg/s, ${row.cpuUsPerMsg.toFixed(1)} µs/msg, p99 ${row.p99.toFixed(2)} ms, ` +
         `${row.extra['points stored']} points, ${row.extra.evaluations} evaluations (load ${row.load1.toFixed(2)})`);
-      await sleep(500);
+      await settle(g, health);
     }
   } finally {
     await g.pub.call({ cmd: 'closeAll' });
