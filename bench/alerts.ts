@@ -40,7 +40,10 @@ const ENGINES = opt('engine', 'core,aedes').split(',').filter((e) => e && e !== 
 const say = (s: string) => process.stderr.write(`[bench:alerts ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
 const n0 = (v: number) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : '–');
 const f = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : '–');
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b), h = Math.floor(s.length / 2);
+  return s.length % 2 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
+};
 
 /** The hub's timing: the payload carries no `ts`, the clock advances as at `DEVICES × RATE` msg/s, the wheel ticks each second. */
 function engineBench(): string {
@@ -77,8 +80,16 @@ function hubTable(engine: string, rows: Row[]): string {
     const m = (rs: Row[], g: (r: Row) => number) => median(rs.map(g));
     const cpu0 = m(off, (r) => r.cpuUsPerMsg), cpu1 = m(on, (r) => r.cpuUsPerMsg);
     const stored = (rs: Row[]) => rs.reduce((a, r) => a + x(r, 'points stored'), 0) / rs.reduce((a, r) => a + 2 * r.published, 0);
-    lines.push('', `Medians, ${engine}: hub CPU ${f(cpu0, 1)} → ${f(cpu1, 1)} µs/msg with ${n0(RULES)} rules (${cpu1 >= cpu0 ? '+' : ''}${f(cpu1 - cpu0, 1)} µs, ` +
-      `${cpu1 >= cpu0 ? '+' : ''}${f(((cpu1 - cpu0) / cpu0) * 100, 0)} %); points stored ${f(stored(off) * 100, 1)} % → ${f(stored(on) * 100, 1)} % of those offered; ` +
+    // Each rules phase against the mean of the no-rules phases beside it: a drift of the machine cancels out.
+    const paired = rows.flatMap((r, i) => {
+      if (x(r, 'rules') === 0) return [];
+      const near = [rows[i - 1], rows[i + 1]].filter((n): n is Row => n !== undefined && x(n, 'rules') === 0);
+      return near.length ? [r.cpuUsPerMsg - near.reduce((a, n) => a + n.cpuUsPerMsg, 0) / near.length] : [];
+    });
+    const dp = median(paired);
+    lines.push('', `Medians, ${engine}: hub CPU ${f(cpu0, 1)} → ${f(cpu1, 1)} µs/msg with ${n0(RULES)} rules; ` +
+      `each rules phase against the no-rules phases beside it: ${dp >= 0 ? '+' : ''}${f(dp, 1)} µs/msg (${dp >= 0 ? '+' : ''}${f((dp / cpu0) * 100, 0)} %; ` +
+      `the ${paired.length} differences: ${paired.map((v) => f(v, 1)).join(', ')}); points stored ${f(stored(off) * 100, 1)} % → ${f(stored(on) * 100, 1)} % of those offered; ` +
       `p99 ${f(m(off, (r) => r.p99))} → ${f(m(on, (r) => r.p99))} ms; ${n0(m(on, (r) => x(r, 'evaluations') / SECONDS))} evaluations/s.`);
   }
   return lines.join('\n');
