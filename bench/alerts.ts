@@ -1,96 +1,135 @@
 /**
  * Alerts benchmark (docs/performance.md, "Alerts"), printed as Markdown tables:
- *  1. engine alone: `--rules` rules (default 1,000: threshold, rate and absence
- *     mixed, each scoped to its own device glob plus every 10th to a fleet-wide
- *     `dev-1*`) over `--devices` devices (default 1,000), fed telemetry in-process
- *     as fast as it goes: messages/s and rule evaluations/s;
- *  2. the real hub (embedded bus, SQLite store in a temp dir, ingest): the fleet
- *     publishing at `--rate` messages/s per device (default 10, so 10,000 msg/s)
- *     for `--seconds` (default 10) over MQTT, once without rules and once with
- *     them: points stored per second, and evaluations made meanwhile.
- * Run: npm run bench:alerts -- [--rules 1000] [--devices 1000] [--rate 10] [--seconds 10] [--messages 1000000]
+ *  1. the engine alone: `--rules` rules over `--devices` devices (bench/lib/alerts-hub.ts,
+ *     benchRules), fed `--messages` telemetry messages in-process as fast as it goes;
+ *  2. the real hub, per `--engine` (bench/lib/alerts-hub.ts): 1,000 devices on
+ *     real MQTT connections from a generator process at `--rate` msg/s each,
+ *     after a 2 s warm-up, `--rounds` × (no rules, then the rules) in one hub process, `--seconds` each:
+ *     hub CPU per message, delivery latency, points stored, rule evaluations/s.
+ * CPU time per message (from /proc) is the robust figure on a shared machine;
+ * msg/s and latency are what the offered load got.
+ *
+ *   npm run bench:alerts -- [--engine core,aedes|none] [--rounds 2] [--seconds 5] [--rate 10]
+ *     [--rules 1000] [--devices 1000] [--messages 1000000] [--docs]
+ *
+ * --docs replaces the generated block of docs/performance.md's "Alerts" section.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import mqtt from 'mqtt';
 import { AlertEngine } from '../packages/hub/src/services/alerts/engine.js';
 import { parseRules } from '../packages/hub/src/services/alerts/rules.js';
-import { hubOptions } from '../packages/hub/src/config/options.js';
-import { resolve } from '../packages/hub/src/config/schema.js';
-import { startHub } from '../packages/hub/src/hub.js';
-import { createLogger } from '../packages/hub/src/log.js';
+import { benchRules, deviceId, runAlertsHub } from './lib/alerts-hub.js';
+import { machine } from './lib/report.js';
+import { Worker } from './lib/workers.js';
+import type { Row } from './lib/phase.js';
 
-const arg = (name: string, d: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : d;
+const argv = process.argv.slice(2);
+const opt = (name: string, d: string) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1]! : d;
 };
-const RULES = arg('rules', 1000);
-const DEVICES = arg('devices', 1000);
-const RATE = arg('rate', 10);
-const SECONDS = arg('seconds', 10);
-const MESSAGES = arg('messages', 1_000_000);
+const RULES = Number(opt('rules', '1000'));
+const DEVICES = Number(opt('devices', '1000'));
+const RATE = Number(opt('rate', '10'));
+const SECONDS = Number(opt('seconds', '5'));
+const ROUNDS = Number(opt('rounds', '2'));
+const MESSAGES = Number(opt('messages', '1000000'));
+const ENGINES = opt('engine', 'core,aedes').split(',').filter((e) => e && e !== 'none'); // none: the engine alone
+const say = (s: string) => process.stderr.write(`[bench:alerts ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
+const n0 = (v: number) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : '–');
+const f = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : '–');
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b), h = Math.floor(s.length / 2);
+  return s.length % 2 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
+};
 
-function rulesJson(n: number) {
-  return Array.from({ length: n }, (_, i) => {
-    const devices = [`dev-${i % DEVICES}`, ...(i % 10 === 0 ? ['dev-1*'] : [])];
-    if (i % 3 === 0) return { name: `t${i}`, kind: 'threshold', devices, metric: 'lux', below: 5, hysteresis: 2, for: '10s' };
-    if (i % 3 === 1) return { name: `r${i}`, kind: 'rate', devices, metric: 'lux', change: 500, window: '1m' };
-    return { name: `a${i}`, kind: 'absence', devices, for: '5m' };
-  });
-}
-
+/** The hub's timing: the payload carries no `ts`, the clock advances as at `DEVICES × RATE` msg/s, the wheel ticks each second. */
 function engineBench(): string {
   let fired = 0;
-  const e = new AlertEngine({ onEvent: () => fired++, newId: () => String(fired) });
-  e.setRules(parseRules(rulesJson(RULES), 'file'));
-  const n = MESSAGES;
+  let clock = 1e12;
+  const e = new AlertEngine({ onEvent: () => fired++, newId: () => String(fired), now: () => clock });
+  e.setRules(parseRules(benchRules(RULES, DEVICES), 'file'));
+  const stepMs = 1000 / (DEVICES * RATE);
   const t0 = performance.now();
-  for (let i = 0; i < n; i++) e.telemetry(`dev-${i % DEVICES}`, { lux: 100 + (i % 50), white: 10, als: 10, ts: 1e12 + i }, 1e12 + i);
+  for (let i = 0; i < MESSAGES; i++) {
+    clock = 1e12 + i * stepMs;
+    e.telemetry(deviceId(i % DEVICES), { lux: ((Math.floor(i / DEVICES) * 100) % 1000) + 0.5, t: i }, clock);
+    if (i % (DEVICES * RATE) === 0) e.tick(clock);
+  }
   const s = (performance.now() - t0) / 1000;
   return [
-    '| rules | devices | messages | messages/s | evaluations/s | events |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: |',
-    `| ${RULES} | ${DEVICES} | ${n} | ${Math.round(n / s).toLocaleString('en')} | ${Math.round(e.counters.evaluations / s).toLocaleString('en')} | ${fired} |`,
+    '| rules | devices | messages | messages/s | evaluations/s | µs per message | events |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    `| ${n0(RULES)} | ${n0(DEVICES)} | ${n0(MESSAGES)} | ${n0(MESSAGES / s)} | ${n0(e.counters.evaluations / s)} | ${f((s * 1e6) / MESSAGES)} | ${fired} |`,
   ].join('\n');
 }
 
-async function hubRun(withRules: boolean): Promise<{ stored: number; perSec: number; evaluations: number }> {
-  const dir = await mkdtemp(join(tmpdir(), 'fl-bench-alerts-'));
-  const file = join(dir, 'alerts.json');
-  await writeFile(file, JSON.stringify({ rules: withRules ? rulesJson(RULES) : [] }));
-  const cfg = { ...resolve(hubOptions, { argv: [], env: {}, warn: () => undefined }), port: 0, mqttPort: -1, logLevel: 'silent', store: `sqlite:${join(dir, 'hub.db')}`, alertsFile: file, publishRate: 0 };
-  const hub = await startHub(cfg, createLogger('silent'));
-  // A few connections publish for the whole fleet (loopback: anonymous admin may publish any device's topic).
-  const conns = await Promise.all(Array.from({ length: 4 }, () => mqtt.connectAsync(`mqtt://127.0.0.1:${hub.mqttPort}`, { reconnectPeriod: 0 })));
-  const perTick = Math.max(1, Math.round((DEVICES * RATE) / 100)); // every 10 ms
-  const t0 = Date.now();
-  let sent = 0;
-  await new Promise<void>((done) => {
-    const timer = setInterval(() => {
-      if (Date.now() - t0 >= SECONDS * 1000) return void (clearInterval(timer), done());
-      for (let k = 0; k < perTick; k++, sent++) {
-        const d = sent % DEVICES;
-        void conns[d % conns.length]!.publishAsync(`devices/dev-${d}/telemetry`, JSON.stringify({ lux: 100 + (sent % 50), white: 10, ts: Date.now() }));
-      }
-    }, 10);
-  });
-  const end = Date.now() + 10_000;
-  const stats = () => hub.store!.count({ device: 'dev-0', metric: 'lux', from: 0, to: Date.now() + 1000 });
-  while ((await stats()) < Math.floor(sent / DEVICES) - 1 && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
-  const ingest = ((await fetch(`${hub.url}/healthz`).then((r) => r.json())) as { store: { ingest: { written: number } } }).store.ingest;
-  const evaluations = Number((hub.alerts?.stats() as { evaluations?: number } | undefined)?.evaluations ?? 0);
-  await Promise.all(conns.map((c) => c.endAsync()));
-  await hub.stop();
-  await rm(dir, { recursive: true, force: true });
-  return { stored: ingest.written, perSec: Math.round(ingest.written / SECONDS), evaluations };
+function hubTable(engine: string, rows: Row[]): string {
+  const x = (r: Row, k: string) => Number(r.extra?.[k]);
+  const lines = [
+    '| phase | rules | published | delivered msg/s | hub CPU µs/msg | hub CPU % | p50 ms | p99 ms | p99.9 ms | loss | points stored | points dropped | evaluations/s | evaluations/msg | fired | gen CPU % | load 1m |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map((r, i) => `| ${i + 1} | ${n0(x(r, 'rules'))} | ${n0(r.published)} | ${n0(r.msgPerSec)} | ${f(r.cpuUsPerMsg, 1)} | ${n0(r.serverCpuPct)} | ${f(r.p50)} | ${f(r.p99)} | ${f(r.p999)} | ${n0(r.loss)} | ` +
+      `${n0(x(r, 'points stored'))} | ${n0(x(r, 'points dropped'))} | ${n0(x(r, 'evaluations') / SECONDS)} | ${f(x(r, 'evaluations') / r.published)} | ${n0(x(r, 'fired'))} | ${n0(r.genCpuPct)} | ${f(r.load1)} |`),
+  ];
+  const by = (n: number) => rows.filter((r) => x(r, 'rules') === n);
+  const [off, on] = [by(0), by(RULES)];
+  if (off.length && on.length) {
+    const m = (rs: Row[], g: (r: Row) => number) => median(rs.map(g));
+    const cpu0 = m(off, (r) => r.cpuUsPerMsg), cpu1 = m(on, (r) => r.cpuUsPerMsg);
+    const stored = (rs: Row[]) => rs.reduce((a, r) => a + x(r, 'points stored'), 0) / rs.reduce((a, r) => a + 2 * r.published, 0);
+    // Each rules phase against the mean of the no-rules phases beside it: a drift of the machine cancels out.
+    const paired = rows.flatMap((r, i) => {
+      if (x(r, 'rules') === 0) return [];
+      const near = [rows[i - 1], rows[i + 1]].filter((n): n is Row => n !== undefined && x(n, 'rules') === 0);
+      return near.length ? [r.cpuUsPerMsg - near.reduce((a, n) => a + n.cpuUsPerMsg, 0) / near.length] : [];
+    });
+    const dp = median(paired);
+    lines.push('', `Medians, ${engine}: hub CPU ${f(cpu0, 1)} → ${f(cpu1, 1)} µs/msg with ${n0(RULES)} rules; ` +
+      `each rules phase against the no-rules phases beside it: ${dp >= 0 ? '+' : ''}${f(dp, 1)} µs/msg (${dp >= 0 ? '+' : ''}${f((dp / cpu0) * 100, 0)} %; ` +
+      `the ${paired.length} differences: ${paired.map((v) => f(v, 1)).join(', ')}); points stored ${f(stored(off) * 100, 1)} % → ${f(stored(on) * 100, 1)} % of those offered; ` +
+      `p99 ${f(m(off, (r) => r.p99))} → ${f(m(on, (r) => r.p99))} ms; ${n0(m(on, (r) => x(r, 'evaluations') / SECONDS))} evaluations/s.`);
+  }
+  return lines.join('\n');
 }
 
-const out = [`## Alerts engine (${RULES} rules, ${DEVICES} devices)`, '', engineBench(), ''];
-out.push(`## Hub ingest with and without rules (${DEVICES} devices × ${RATE} msg/s, ${SECONDS} s, SQLite)`, '', '| rules | points stored | points/s | evaluations |', '| ---: | ---: | ---: | ---: |');
-for (const withRules of [false, true]) {
-  const r = await hubRun(withRules);
-  out.push(`| ${withRules ? RULES : 0} | ${r.stored} | ${r.perSec.toLocaleString('en')} | ${r.evaluations.toLocaleString('en')} |`);
+const BEGIN = '<!-- bench-alerts:begin (generated by bench/alerts.ts --docs: edit outside this block) -->';
+const END = '<!-- bench-alerts:end -->';
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const m = machine();
+  const out = [
+    `### Run of ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`, '',
+    `Machine: ${m.cpus} × ${m.model}, ${m.memGb} GB, ${m.os}; Node ${m.node}. Hub tree: ${m.revision}. Load average at start ${f(os.loadavg()[0]!)}.`, '',
+    `#### The engine alone (${n0(RULES)} rules, ${n0(DEVICES)} devices, in-process)`, '', engineBench(), '',
+  ];
+  say('engine alone done');
+  const g = ENGINES.length ? { sub: await Worker.start('sub'), pub: await Worker.start('pub') } : undefined;
+  try {
+    const phases = Array.from({ length: ROUNDS }, () => [0, RULES]).flat();
+    for (const engine of ENGINES) {
+      if (!g) break;
+      const rows = await runAlertsHub(g, { engine, devices: DEVICES, rate: RATE, seconds: SECONDS, rules: phases }, say);
+      out.push(`#### The hub, --mqtt-engine ${engine}: ${n0(DEVICES)} devices × ${RATE} msg/s over MQTT/TCP, SQLite, ${SECONDS} s phases`, '', hubTable(engine, rows), '');
+    }
+  } finally {
+    await g?.sub.stop();
+    await g?.pub.stop();
+  }
+  out.push(`(${Math.round((Date.now() - started) / 1000)} s in all; load average at the end ${f(os.loadavg()[0]!)}.)`);
+  const md = out.join('\n');
+  console.log(md);
+  if (argv.includes('--docs')) {
+    const page = fileURLToPath(new URL('../docs/performance.md', import.meta.url));
+    const text = readFileSync(page, 'utf8');
+    const a = text.indexOf(BEGIN), b = text.indexOf(END);
+    const block = `${BEGIN}\n\n${md}\n\n${END}`;
+    writeFileSync(page, a >= 0 && b > a ? text.slice(0, a) + block + text.slice(b + END.length) : `${text.trimEnd()}\n\n${block}\n`);
+    say('docs/performance.md updated');
+  }
 }
-console.log(out.join('\n'));
+
+await main();

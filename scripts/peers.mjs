@@ -12,12 +12,15 @@
 // `dpkg -x` unpack Debian's binary into a cache outside the repository
 // (nginx-peer.mjs). PostgreSQL is a service the tests connect to
 // (postgres-peer.mjs): started, or installed and configured, when this runs as
-// root; otherwise one line says what to do. README "Development".
+// root; otherwise one line says what to do. Node-RED (the integration recipe's
+// test) comes from the npm registry, pinned, into a cache outside the repository
+// (node-red-peer.mjs; no root needed). README "Development".
 import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { NGINX_CACHE, nginxBinary, unpackNginx } from './nginx-peer.mjs';
 import { ensurePostgres } from './postgres-peer.mjs';
+import { ensureNodeRed } from './node-red-peer.mjs';
 
 export const PYTHON = '/usr/bin/python3';
 
@@ -112,6 +115,11 @@ async function main() {
   const still = missingPeers();
   if (still.length) {
     console.error(missingLine(still, { isRoot, hasApt }));
+    return 1;
+  }
+  const red = ensureNodeRed({ log: (line) => console.error(line) });
+  if (!red.ok) {
+    console.error(`fieldlink tests: ${red.error}`);
     return 1;
   }
   return (await ensurePostgres({ isRoot, hasApt, log: (line) => console.error(line) })) ? 0 : 1;

@@ -1,7 +1,8 @@
 // Home Assistant MQTT discovery (--ha-discovery) checked by Python paho, as Home
 // Assistant uses it (fixtures/ha_discovery.py validates every config message with
-// Jinja2): over MQTT 3.1.1 against the embedded broker (Aedes speaks 3.1.1 only),
-// and over MQTT 5 through `--bus` on a Mosquitto started here. Also: configs follow
+// Jinja2): over MQTT 3.1.1 against the embedded broker, over MQTT 5 against the
+// embedded core engine (--mqtt-engine core; Aedes speaks 3.1.1 only), and over
+// MQTT 5 through `--bus` on a Mosquitto started here. Also: configs follow
 // a meta change and are cleared when a device is removed; off by default.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -51,6 +52,20 @@ describe('Home Assistant discovery', () => {
       await watcher.publishAsync('devices/gh-1/meta', '', { retain: true, qos: 1 });
       await until(() => cleared.length === 8, 5000, 'all configs of the removed device cleared');
       await watcher.endAsync();
+    } finally {
+      await fleet.stop();
+      await hub.stop();
+    }
+  });
+
+  it('over MQTT 5 against the embedded core engine, as Home Assistant connects', async () => {
+    const hub = await startTestHub({ haDiscovery: true, mqttEngine: 'core' });
+    const fleet = await startFleet({ url: `mqtt://127.0.0.1:${hub.mqttPort}`, count: 2, idPrefix: 'ha5c-', intervalMs: 200, light: 'indoor' });
+    try {
+      const r = await check(hub.mqttPort, '5', fleet.ids);
+      assert.deepEqual(r.errors, []);
+      assert.deepEqual(r.devices, fleet.ids);
+      assert.deepEqual(r.by_component, times(2));
     } finally {
       await fleet.stop();
       await hub.stop();

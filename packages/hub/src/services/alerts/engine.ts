@@ -18,6 +18,7 @@ import { RuleIndex } from './index-rules.js';
 import { sameRule, type AlertRule } from './rules.js';
 import { TimerWheel } from './wheel.js';
 import { MonoWindow } from './window.js';
+import { SeriesMap } from './series-map.js';
 
 export interface Alert {
   id: string;
@@ -60,11 +61,10 @@ interface Series {
 interface Seen { telemetry: number; offlineSince?: number; at?: number; gen: number }
 
 export const MAX_WINDOW = 4096;
-const key = (rule: string, device: string) => `${rule}\u0000${device}`;
 
 export class AlertEngine {
   private index = new RuleIndex([]);
-  private readonly series = new Map<string, Series>();
+  private readonly series = new SeriesMap<Series>();
   private readonly seen = new Map<string, Seen>();
   private readonly wheel: TimerWheel;
   private readonly now: () => number;
@@ -84,12 +84,12 @@ export class AlertEngine {
     const old = new Map(this.index.rules.map((r) => [r.name, r]));
     const keep = new Map(rules.filter((r) => old.has(r.name) && sameRule(old.get(r.name)!, r)).map((r) => [r.name, r]));
     this.index = new RuleIndex(rules, this.o.maxDevices);
-    for (const [k, s] of this.series) {
+    for (const s of this.series.values()) {
       const r = keep.get(s.rule.name);
       if (r) s.rule = r;
       else {
         if (s.alert) this.resolve(s, this.now());
-        this.series.delete(k);
+        this.series.delete(s.rule.name, s.device);
       }
     }
     for (const [device, seen] of this.seen) this.scheduleAbsence(device, seen);
@@ -99,9 +99,9 @@ export class AlertEngine {
   restore(open: readonly Alert[]): void {
     for (const a of open) {
       const rule = this.index.rules.find((r) => r.name === a.rule);
-      if (!rule || this.series.has(key(a.rule, a.device))) continue;
+      if (!rule || this.series.has(a.rule, a.device)) continue;
       const s: Series = { rule, device: a.device, lastTs: a.firedAt, alert: a, value: a.value ?? undefined };
-      this.series.set(key(a.rule, a.device), s);
+      this.series.set(a.rule, a.device, s);
       this.scheduleRenotify(s, this.now());
     }
   }
@@ -145,10 +145,9 @@ export class AlertEngine {
   /** The device was removed (its retained status/meta cleared): forget it, resolving what it had firing. */
   removed(device: string): void {
     this.seen.delete(device);
-    for (const [k, s] of this.series) {
-      if (s.device !== device) continue;
+    for (const s of this.series.ofDevice(device)) {
       if (s.alert) this.resolve(s, this.now());
-      this.series.delete(k);
+      this.series.delete(s.rule.name, device);
     }
   }
 
@@ -174,14 +173,13 @@ export class AlertEngine {
   }
 
   private getSeries(rule: AlertRule, device: string, create: boolean): Series | undefined {
-    const k = key(rule.name, device);
-    let s = this.series.get(k);
+    let s = this.series.get(rule.name, device);
     if (!s && create) {
       if (this.series.size >= (this.o.maxSeries ?? 1_000_000)) {
         this.counters.seriesDropped++;
         return undefined;
       }
-      this.series.set(k, (s = { rule, device, lastTs: -Infinity }));
+      this.series.set(rule.name, device, (s = { rule, device, lastTs: -Infinity }));
     }
     return s;
   }
@@ -217,11 +215,11 @@ export class AlertEngine {
       const clear = r.above !== undefined ? v < r.above - h || (h === 0 && !breach) : v > r.below! + h || (h === 0 && !breach);
       if (clear) {
         this.resolve(s, ts);
-        this.series.delete(key(r.name, device));
+        this.series.delete(r.name, device);
       }
       return;
     }
-    if (!breach) return void this.series.delete(key(r.name, device)); // a pending breach interrupted: start over
+    if (!breach) return void this.series.delete(r.name, device); // a pending breach interrupted: start over
     if (s.pendingSince === undefined) {
       s.pendingSince = ts;
       s.pendingWall = this.now();
@@ -231,16 +229,16 @@ export class AlertEngine {
   }
 
   private pendingDue(s: Series, since: number): void {
-    if (s.alert || s.pendingSince !== since || this.series.get(key(s.rule.name, s.device)) !== s) return;
+    if (s.alert || s.pendingSince !== since || this.series.get(s.rule.name, s.device) !== s) return;
     this.fire(s, s.value!, this.now(), thresholdText(s.rule, s.value!));
   }
 
   /** An absence rule's condition ended (telemetry came, or the device is online again). */
   private absentOver(r: AlertRule, device: string, ts: number): void {
-    const s = this.series.get(key(r.name, device));
+    const s = this.series.get(r.name, device);
     if (!s?.alert) return;
     this.resolve(s, ts);
-    this.series.delete(key(r.name, device));
+    this.series.delete(r.name, device);
     const seen = this.seen.get(device);
     if (seen) this.scheduleAbsence(device, seen);
   }
@@ -260,7 +258,7 @@ export class AlertEngine {
       const now = this.now();
       for (const r of this.index.forDevice(device).absence) {
         const since = r.offline ? seen.offlineSince : seen.telemetry;
-        if (since === undefined || now - since < r.forMs! || this.series.get(key(r.name, device))?.alert) continue;
+        if (since === undefined || now - since < r.forMs! || this.series.get(r.name, device)?.alert) continue;
         const s = this.getSeries(r, device, true);
         if (s) this.fire(s, null, now, r.offline ? `offline for ${Math.round((now - since) / 1000)} s` : `no telemetry for ${Math.round((now - since) / 1000)} s`);
       }
@@ -271,7 +269,7 @@ export class AlertEngine {
   private nextAbsence(device: string, seen: Seen): number | undefined {
     let at: number | undefined;
     for (const r of this.index.forDevice(device).absence) {
-      if (this.series.get(key(r.name, device))?.alert) continue;
+      if (this.series.get(r.name, device)?.alert) continue;
       const since = r.offline ? seen.offlineSince : seen.telemetry;
       if (since === undefined) continue;
       at = Math.min(at ?? Infinity, since + r.forMs!);
