@@ -24,6 +24,8 @@ import { streamRaw, checkDevice, checkPoints, deviceFromRow, mergeBuckets, serie
 import type { DeviceRow, PartialBucket } from './common.js';
 import { redactUrl } from '../redact.js';
 import { migratePostgres } from './postgres-migrations.js';
+import { BufferedState, type BufferOptions, type MqttStateStore } from './mqtt-state.js';
+import { postgresState } from './mqtt-state-postgres.js';
 import { DayPartitions } from './postgres-partitions.js';
 
 export interface PostgresStoreOptions {
@@ -91,7 +93,9 @@ export class PostgresStore implements Store {
       connectionString: opts.url,
       max: opts.poolMax ?? 4,
       connectionTimeoutMillis: opts.connectTimeoutMs ?? 5000,
-      ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),
+      // synchronous_commit=on whatever the server's default: a resolved write (an append, a flush of
+      // engine state) is on the server's disk, which is what acknowledgements promise (docs/storage.md).
+      options: `-c synchronous_commit=on${opts.schema ? ` -c search_path=${opts.schema}` : ''}`,
     });
     // An idle client losing its connection must not crash the hub; the next query reports it.
     this.pool.on('error', () => undefined);
@@ -110,6 +114,11 @@ export class PostgresStore implements Store {
     } finally {
       client.release();
     }
+  }
+
+  /** The MQTT engine's durable store on this database (one per engine; shares the pool). */
+  mqttState(opts: BufferOptions = {}): MqttStateStore {
+    return new BufferedState(postgresState(this.pool), opts);
   }
 
   /**
