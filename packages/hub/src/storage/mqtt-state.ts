@@ -47,7 +47,7 @@ export interface StateBackend {
 }
 
 export interface MqttStateStats {
-  /** rows recorded and not yet committed */
+  /** rows recorded and not yet committed (a commit in progress included) */
   pending: number;
   /** rows committed so far */
   committed: number;
@@ -93,6 +93,7 @@ export class BufferedState implements MqttStateStore {
   private waiters: Waiter[] = [];
   /** flushes waiting for the commit in progress */
   private inflight: Waiter[] | null = null;
+  private inflightRows = 0;
   private scheduled = false;
   private retryTimer: NodeJS.Timeout | null = null;
   private closed = false;
@@ -126,7 +127,7 @@ export class BufferedState implements MqttStateStore {
   putRetained(m: StoredMessage): void { this.rec({ k: 'ret', m: msgRow(m) }); }
   deleteRetained(topic: string): void { this.rec({ k: 'delRet', topic }); }
 
-  stats(): MqttStateStats { return { pending: this.pending.length, ...this.counts }; }
+  stats(): MqttStateStats { return { pending: this.pending.length + this.inflightRows, ...this.counts }; }
 
   /** Resolves once every row recorded before the call is committed; rejects if that commit failed or rows were dropped. */
   flush(): Promise<void> {
@@ -169,16 +170,19 @@ export class BufferedState implements MqttStateStore {
     this.pending = [];
     this.waiters = [];
     this.inflight = waiters;
+    this.inflightRows = batch.length;
     try {
       await this.backend.apply(batch);
       this.counts.commits++;
       this.counts.committed += batch.length;
       this.inflight = null;
+      this.inflightRows = 0;
       for (const w of waiters) w.resolve();
       if (this.degraded) for (const w of this.waiters.splice(0)) w.reject(this.degraded);
     } catch (err) {
       this.counts.commitFailures++;
       this.inflight = null;
+      this.inflightRows = 0;
       // keep the rows, in order, ahead of what was recorded meanwhile
       this.pending = batch.concat(this.pending);
       const error = err instanceof Error ? err : new Error(String(err));

@@ -93,12 +93,14 @@ export class PostgresStore implements Store {
       connectionString: opts.url,
       max: opts.poolMax ?? 4,
       connectionTimeoutMillis: opts.connectTimeoutMs ?? 5000,
-      // synchronous_commit=on whatever the server's default: a resolved write (an append, a flush of
-      // engine state) is on the server's disk, which is what acknowledgements promise (docs/storage.md).
-      options: `-c synchronous_commit=on${opts.schema ? ` -c search_path=${opts.schema}` : ''}`,
+      ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),
     });
     // An idle client losing its connection must not crash the hub; the next query reports it.
     this.pool.on('error', () => undefined);
+    // synchronous_commit=on whatever the server or database default: a resolved write (an append, a
+    // flush of engine state) is on the server's disk, which is what acknowledgements promise
+    // (docs/storage.md). Queued on each new connection ahead of its first query.
+    this.pool.on('connect', (c) => { c.query('SET synchronous_commit = on').catch(() => undefined); });
     this.days = new DayPartitions(this.pool);
   }
 
