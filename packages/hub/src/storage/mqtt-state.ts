@@ -85,6 +85,36 @@ export function storedMessage(r: { topic: string; payload: Buffer; qos: number; 
   return { topic: r.topic, payload: r.payload, qos: r.qos as StoredMessage['qos'], retain: Boolean(r.retain), ...(props ? { properties: props } : {}), ts: Number(r.ts) };
 }
 
+/**
+ * A batch as the backends commit it: the same end state, fewer statements. Between
+ * two session puts/deletes (the only records others depend on, through "rows of
+ * unknown sessions are ignored"), the records of the hot kinds, outbound and
+ * retained, keep only the last one per key (a message queued, sent and
+ * acknowledged within one tick is one delete, not three writes: batched deletes,
+ * flash-friendly), deletes first, then puts; every other record stays in order.
+ */
+export function coalesce(ops: StateOp[]): StateOp[] {
+  const out: StateOp[] = [];
+  let hot = new Map<string, StateOp>();
+  const drain = () => {
+    const v = [...hot.values()];
+    for (const o of v) if (o.k === 'delOut' || o.k === 'delRet') out.push(o);
+    for (const o of v) if (o.k === 'out' || o.k === 'ret') out.push(o);
+    hot = new Map();
+  };
+  for (const o of ops) {
+    switch (o.k) {
+      case 'out': case 'delOut': hot.delete(`o${o.c}\u0000${o.seq}`); hot.set(`o${o.c}\u0000${o.seq}`, o); break;
+      case 'ret': hot.delete(`r${o.m.topic}`); hot.set(`r${o.m.topic}`, o); break;
+      case 'delRet': hot.delete(`r${o.topic}`); hot.set(`r${o.topic}`, o); break;
+      case 'session': case 'delSession': drain(); out.push(o); break;
+      default: out.push(o);
+    }
+  }
+  drain();
+  return out;
+}
+
 type Waiter = { resolve: () => void; reject: (e: Error) => void };
 
 export class BufferedState implements MqttStateStore {
@@ -172,7 +202,7 @@ export class BufferedState implements MqttStateStore {
     this.inflight = waiters;
     this.inflightRows = batch.length;
     try {
-      await this.backend.apply(batch);
+      await this.backend.apply(coalesce(batch));
       this.counts.commits++;
       this.counts.committed += batch.length;
       this.inflight = null;
