@@ -72,10 +72,10 @@ export async function openStore(opts: StoreOptions = {}): Promise<Store> {
  */
 export function openIdentities(opts: StoreOptions = {}): ClosableIdentityStore {
   const url = opts.url?.trim() || undefined;
-  if (url === undefined) return sqliteIdentities(resolve(join(opts.dataDir ?? DEFAULT_DATA_DIR, DEFAULT_SQLITE_FILE)));
+  if (url === undefined) return sqliteIdentities(resolve(join(opts.dataDir ?? DEFAULT_DATA_DIR, DEFAULT_SQLITE_FILE)), opts.durability);
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
-    return sqliteIdentities(path === ':memory:' ? path : resolve(path));
+    return sqliteIdentities(path === ':memory:' ? path : resolve(path), opts.durability);
   }
   return postgresIdentities(url, opts.schema);
 }
@@ -83,10 +83,10 @@ export function openIdentities(opts: StoreOptions = {}): ClosableIdentityStore {
 /** Alert history and API-made rules, in the store's database through a connection of their own (call after `openStore`). */
 export function openAlerts(opts: StoreOptions = {}): AlertStore {
   const url = opts.url?.trim() || undefined;
-  if (url === undefined) return sqliteAlerts(resolve(join(opts.dataDir ?? DEFAULT_DATA_DIR, DEFAULT_SQLITE_FILE)));
+  if (url === undefined) return sqliteAlerts(resolve(join(opts.dataDir ?? DEFAULT_DATA_DIR, DEFAULT_SQLITE_FILE)), opts.durability);
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
-    return sqliteAlerts(path === ':memory:' ? path : resolve(path));
+    return sqliteAlerts(path === ':memory:' ? path : resolve(path), opts.durability);
   }
   return postgresAlerts(url, opts.schema);
 }

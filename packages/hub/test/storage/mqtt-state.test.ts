@@ -12,6 +12,8 @@ import { connect, tick } from '../../../mqtt/test/helpers.js';
 import { SqliteStore } from '../../src/storage/sqlite.js';
 import { PostgresStore } from '../../src/storage/postgres.js';
 import type { Store } from '../../src/storage/types.js';
+import { SqliteEngine } from '../../src/storage/sqlite-engine.js';
+import { coalesce, type StateOp } from '../../src/storage/mqtt-state.js';
 import { PG_URL, dropSchema, randomSchema, requirePostgres } from './pg-harness.js';
 
 const dirs: string[] = [];
@@ -124,4 +126,27 @@ test('sqlite: beyond maxPending rows are dropped and counted, and every later fl
   assert.equal(st.stats().committed, 3);
   await st.close();
   await s.close();
+});
+
+test('--durability: the SQLite writer commits with synchronous NORMAL (process) or FULL (power)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'fl-durability-'));
+  dirs.push(dir);
+  for (const [synchronous, expected] of [['NORMAL', 1], ['FULL', 2]] as const) {
+    const e = new SqliteEngine({ path: join(dir, `${synchronous}.db`), role: 'writer', synchronous });
+    assert.equal(e.db.pragma('synchronous', { simple: true }), expected);
+    assert.equal(e.db.pragma('journal_mode', { simple: true }), 'wal');
+    e.close();
+  }
+});
+
+test('a batch keeps the last outbound/retained record per key between session records; everything else in order', () => {
+  const m = { topic: 't', payload: new Uint8Array([1]), qos: 1, retain: false, props: null, ts: 1 };
+  const out = (seq: number, state: 'queued' | 'publish') => ({ k: 'out' as const, c: 'c', seq, m, qos: 1, retain: false, ids: null, pid: state === 'queued' ? 0 : seq, state });
+  const ops: StateOp[] = [
+    { k: 'session', c: 'c', proto: 5, expirySec: 60, owner: null },
+    out(1, 'queued'), { k: 'sub', c: 'c', key: 'a', qos: 1, nl: false, rap: false, rh: 0, id: 0 }, out(1, 'publish'), { k: 'delOut', c: 'c', seq: 1 },
+    out(2, 'queued'), { k: 'ret', m }, { k: 'delRet', topic: 't' },
+    { k: 'delSession', c: 'c' }, out(3, 'queued'),
+  ];
+  assert.deepEqual(coalesce(ops).map((o) => `${o.k}${'seq' in o ? o.seq : ''}`), ['session', 'sub', 'delOut1', 'delRet', 'out2', 'delSession', 'out3']);
 });
