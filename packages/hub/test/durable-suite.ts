@@ -48,6 +48,10 @@ function paho(h: HubProcess, version: '5' | '311', cid: string, mode: 'sub' | 'r
   });
 }
 
+const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+/** The --data-dir / --store pairs of the hub's arguments (what `fieldlink token create` needs to find the store). */
+const storeArgs = (args: string[]) => args.flatMap((a, i) => (a === '--data-dir' || a === '--store' ? [a, args[i + 1]!] : []));
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function restartSuite(name: string, backend: () => Promise<Backend>): void {
@@ -193,6 +197,23 @@ export function restartSuite(name: string, backend: () => Promise<Backend>): voi
       await until(() => got.length >= 1, 'the retained will');
       assert.deepEqual([got[0]!.topic, got[0]!.payload, got[0]!.retain], ['late/c', 'c gone', true]);
       await s.endAsync();
+    });
+
+    test('a restored session stays its owner\'s: after kill -9 another identity is refused its client id, the owner resumes it', async () => {
+      const made = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', MAIN, 'token', 'create', '--role', 'viewer', '--json', ...storeArgs(args)], { encoding: 'utf8', timeout: 30_000 });
+      assert.equal(made.status, 0, made.stderr);
+      const { token } = JSON.parse(made.stdout) as { token: string };
+      const asViewer = { protocolVersion: 5 as const, clientId: 'viewer-laptop', clean: false, username: 'token', password: token, properties: { sessionExpiryInterval: 3600 } };
+      const v = await client(hub, asViewer);
+      await v.subscribeAsync('devices/#', { qos: 1 });
+      await v.endAsync();
+      await committed(hub);
+      await restart('kill9');
+      // anonymous (loopback: admin) is another identity
+      await assert.rejects(client(hub, { protocolVersion: 5, clientId: 'viewer-laptop', clean: false }), /Client Identifier not valid/);
+      const v2 = await client(hub, asViewer);
+      assert.equal(v2.connack.sessionPresent, true);
+      await v2.endAsync();
     });
 
     test('a clean stop exits 0', async () => {

@@ -77,6 +77,12 @@ export const parseProps = (s: string | null): PublishProps | undefined =>
   s === null ? undefined : JSON.parse(s, (_k, v: unknown) => (v && typeof v === 'object' && typeof (v as { $b64?: unknown }).$b64 === 'string'
     ? Buffer.from((v as { $b64: string }).$b64, 'base64') : v)) as PublishProps;
 
+/** The owner (the hub's principal) as JSON; one that does not serialise (a cycle) is stored as none rather than throw on the engine's hot path. */
+function ownerJson(owner: unknown): string | null {
+  if (owner === undefined) return null;
+  try { return JSON.stringify(owner) ?? null; } catch { return null; }
+}
+
 export const msgRow = (m: StoredMessage): MsgRow => ({ topic: m.topic, payload: m.payload, qos: m.qos, retain: m.retain, props: propsJson(m.properties), ts: m.ts });
 
 /** A stored row back to the engine's shape (`properties` only when there were any). */
@@ -140,7 +146,7 @@ export class BufferedState implements MqttStateStore {
   load(): Promise<StoreSnapshot> { return this.backend.load(); }
 
   putSession(s: StoredSessionHead): void {
-    this.rec({ k: 'session', c: s.clientId, proto: s.protocolVersion, expirySec: s.expirySec, owner: s.owner === undefined ? null : JSON.stringify(s.owner) });
+    this.rec({ k: 'session', c: s.clientId, proto: s.protocolVersion, expirySec: s.expirySec, owner: ownerJson(s.owner) });
   }
   setSessionExpiry(c: string, at: number | null): void { this.rec({ k: 'expiry', c, at }); }
   deleteSession(c: string): void { this.rec({ k: 'delSession', c }); }
