@@ -97,6 +97,8 @@ export async function restore(e: Engine): Promise<void> {
     s.stored = true;
     e.sessions.set(s.clientId, s);
     for (const sub of st.subscriptions) e.subscribe(s, sub.key, sub); // expirySec still 0: not re-recorded
+    // The hooks' screening verdict (Hooks.screensSubscription) is not stored: re-authorise every delivery.
+    if (e.hooks.screensSubscription && st.subscriptions.length > 0) s.screened = true;
     s.expirySec = s.connectExpirySec = st.expirySec;
     for (const o of st.outbound) {
       const out = { seq: o.seq, msg: msgOf(o.msg), qos: o.qos, retain: o.retain, ids: o.ids, pid: o.pid, state: o.state };

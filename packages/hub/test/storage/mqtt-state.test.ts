@@ -150,3 +150,30 @@ test('a batch keeps the last outbound/retained record per key between session re
   ];
   assert.deepEqual(coalesce(ops).map((o) => `${o.k}${'seq' in o ? o.seq : ''}`), ['session', 'sub', 'delOut1', 'delRet', 'out2', 'delSession', 'out3']);
 });
+
+test('sqlite: a restored session whose subscription the hooks screened has its live deliveries re-authorised after a restart', async () => {
+  const db = await sqliteDb();
+  const hooks = { screensSubscription: (_c: unknown, f: string) => f === '#', authorizeDelivery: (_c: unknown, m: { topic: string }) => !m.topic.startsWith('secret/') };
+  const s1 = await db.open();
+  const e1 = new Engine({ store: s1.mqttState(), hooks });
+  await e1.restore();
+  const a = await connect(e1, { version: 5, clientId: 'wide', clean: false, properties: { sessionExpiryInterval: 600 } });
+  await a.subscribe('#', 1);
+  a.stream.destroy();
+  await tick(30);
+  await e1.close();
+  await e1.store.close();
+  await s1.close();
+  const s2 = await db.open();
+  const e2 = new Engine({ store: s2.mqttState(), hooks });
+  await e2.restore();
+  const b = await connect(e2, { version: 5, clientId: 'wide', clean: false, properties: { sessionExpiryInterval: 600 } });
+  assert.equal(b.connack!.sessionPresent, true);
+  await e2.publish({ topic: 'secret/x', payload: 'no', qos: 0 });
+  await e2.publish({ topic: 'ok/x', payload: 'yes', qos: 0 });
+  const p = await b.next('publish');
+  assert.equal(p.topic, 'ok/x');
+  await e2.close();
+  await e2.store.close();
+  await s2.close();
+});
