@@ -177,3 +177,31 @@ test('sqlite: a restored session whose subscription the hooks screened has its l
   await e2.store.close();
   await s2.close();
 });
+
+test('sqlite: an outbound QoS 2 whose PUBREL was sent comes back as PUBREL with its packet id after a restart', async () => {
+  const db = await sqliteDb();
+  const s1 = await db.open();
+  const e1 = new Engine({ store: s1.mqttState() });
+  await e1.restore();
+  const a = await connect(e1, { version: 4, clientId: 'q2', clean: false });
+  await a.subscribe('q2/#', 2);
+  await e1.publish({ topic: 'q2/x', payload: 'exactly once', qos: 2 });
+  const p = await a.next('publish');
+  a.send({ cmd: 'pubrec', messageId: p.messageId! });
+  assert.equal((await a.next('pubrel')).messageId, p.messageId);
+  a.stream.destroy(); // before PUBCOMP
+  await tick(30);
+  await e1.close();
+  await e1.store.close();
+  await s1.close();
+  const s2 = await db.open();
+  const e2 = new Engine({ store: s2.mqttState() });
+  await e2.restore();
+  const b = await connect(e2, { version: 4, clientId: 'q2', clean: false });
+  assert.equal(b.connack!.sessionPresent, true);
+  assert.equal((await b.next('pubrel')).messageId, p.messageId);
+  assert.equal(b.received.filter((x) => x.cmd === 'publish').length, 0, 'the message itself is not sent again');
+  await e2.close();
+  await e2.store.close();
+  await s2.close();
+});
