@@ -113,14 +113,20 @@ const LOAD = {
 export function postgresState(pool: pg.Pool): StateBackend {
   const inTx = async <T>(fn: (c: pg.PoolClient) => Promise<T>, mode = ''): Promise<T> => {
     const c = await pool.connect();
+    // A checked-out client reports a lost connection as an 'error' event too (the pool listens only
+    // while it is idle): without a listener that would crash the hub; the failing query rejects anyway.
+    const lost = (): void => undefined;
+    c.on('error', lost);
     try {
       await c.query(`BEGIN${mode}`);
       const r = await fn(c);
       await c.query('COMMIT');
+      c.off('error', lost);
       c.release();
       return r;
     } catch (err) {
       await c.query('ROLLBACK').catch(() => undefined);
+      c.off('error', lost);
       c.release(err as Error);
       throw err;
     }

@@ -15,6 +15,7 @@ import type { Store } from '../../src/storage/types.js';
 import { SqliteEngine } from '../../src/storage/sqlite-engine.js';
 import { coalesce, type StateOp } from '../../src/storage/mqtt-state.js';
 import { PG_URL, dropSchema, randomSchema, requirePostgres } from './pg-harness.js';
+import { startCuttableProxy } from '../proxy.js';
 
 const dirs: string[] = [];
 after(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
@@ -204,4 +205,41 @@ test('sqlite: an outbound QoS 2 whose PUBREL was sent comes back as PUBREL with 
   await e2.close();
   await e2.store.close();
   await s2.close();
+});
+
+test('postgres: with the server cut off, flush rejects and failures are counted; once it is back the kept records commit, in order', async () => {
+  await requirePostgres();
+  const target = new URL(PG_URL);
+  const proxy = await startCuttableProxy(Number(target.port || 5432), target.hostname);
+  const via = new URL(PG_URL);
+  via.hostname = '127.0.0.1';
+  via.port = String(proxy.port);
+  const schema = randomSchema();
+  const store = new PostgresStore({ url: via.href, schema, connectTimeoutMs: 1000 });
+  try {
+    await store.init();
+    const st = store.mqttState({ retryMs: 50 });
+    st.putSession({ clientId: 'c', protocolVersion: 5, expirySec: 60 });
+    await st.flush();
+    proxy.cut();
+    st.putOutbound('c', { seq: 1, msg: { topic: 't', payload: Buffer.from('a'), qos: 1, retain: false, ts: 1 }, qos: 1, retain: false, ids: null, pid: 0, state: 'queued' });
+    st.putRetained({ topic: 'r', payload: Buffer.from('x'), qos: 1, retain: true, ts: 1 });
+    await assert.rejects(st.flush());
+    assert.ok(st.stats().commitFailures >= 1);
+    assert.equal(st.stats().pending, 2);
+    proxy.restore();
+    const deadline = Date.now() + 15_000;
+    for (;;) { // each flush waits for the next retry; it resolves once the kept records are committed
+      try { await st.flush(); break; } catch (err) { if (Date.now() > deadline) throw err; }
+    }
+    assert.equal(st.stats().pending, 0);
+    const snap = await st.load();
+    assert.deepEqual(snap.sessions[0]!.outbound.map((o) => o.msg.payload.toString()), ['a']);
+    assert.deepEqual(snap.retained.map((r) => r.topic), ['r']);
+    await st.close();
+  } finally {
+    await store.close();
+    await proxy.close();
+    await dropSchema(schema);
+  }
 });
