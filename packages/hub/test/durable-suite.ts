@@ -178,18 +178,27 @@ export function restartSuite(name: string, backend: () => Promise<Backend>): voi
       await a2.endAsync();
     });
 
-    test('after the hub is down past the deadlines (kill -9, 2.5 s down) the wills fire at start, not later', async () => {
+    test('after the hub is down past the deadlines (kill -9, 2.5 s down) the will fires at start and an expired queued message is not delivered', async () => {
       const obs = await client(hub, { protocolVersion: 5, clientId: 'observer2', clean: false, properties: { sessionExpiryInterval: 3600 } });
       await obs.subscribeAsync('late/#', { qos: 1 });
       await obs.endAsync();
       const c = await client(hub, { protocolVersion: 5, clientId: 'late-c', clean: false, properties: { sessionExpiryInterval: 1 },
         will: { topic: 'late/c', payload: Buffer.from('c gone'), qos: 1, retain: true, properties: { willDelayInterval: 1 } } });
       c.stream.destroy();
+      // queued for observer2: one message whose Message Expiry (1 s) passes while the hub is down, one without
+      const p = await client(hub, { protocolVersion: 5 });
+      await p.publishAsync('late/exp', 'stale', { qos: 1, properties: { messageExpiryInterval: 1 } });
+      await p.publishAsync('late/keep', 'fresh', { qos: 1 });
+      await p.endAsync();
       await sleep(100);
       await committed(hub);
       await killHub(hub);
-      await sleep(2500); // both the will delay and the session expiry fall due while the hub is down
+      await sleep(2500); // the will delay, the session expiry and the message expiry all fall due while the hub is down
       hub = await startHubProcess(args);
+      const o2 = await client(hub, { protocolVersion: 5, clientId: 'observer2', clean: false, properties: { sessionExpiryInterval: 3600 } });
+      await until(() => o2.got.some((m) => m.topic === 'late/keep') && o2.got.some((m) => m.topic === 'late/c'), 'the kept message and the will');
+      assert.deepEqual(o2.got.map((m) => m.topic).sort(), ['late/c', 'late/keep'], 'the expired message is not delivered (it was queued before the kept one)');
+      await o2.endAsync();
       // the will is retained: a brand-new subscriber sees it (so it was published during start)
       const s = await client(hub, { protocolVersion: 5 });
       const got = s.got;
