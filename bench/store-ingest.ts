@@ -11,7 +11,7 @@
  *     this runs as root; the table says so) — PostgreSQL's own shared buffers stay
  *     warm; warm: median of 15 repeats. Also `count` (used by auto bucket) and the
  *     raw-scan path (buckets that are not whole hours) for comparison.
- * Run: npm run bench:store -- [--ingest 1000000] [--warmup 50000] [--query 10000000] [--devices 1000] [--no-pg] [--no-query]
+ * Run: npm run bench:store -- [--ingest 1000000] [--warmup 50000] [--query 10000000] [--devices 1000] [--durability process|power] [--no-pg] [--no-query]
  * PostgreSQL: FIELDLINK_BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432/test), in a throwaway schema.
  */
 import { execSync } from 'node:child_process';
@@ -36,6 +36,7 @@ if (process.argv.includes('--help')) {
   --warmup N    points ingested first, not measured (default 50,000)
   --query N     points per history data set (default 10,000,000)
   --devices D   series in the second data set, N/D points each (default 1,000)
+  --durability  process (default: SQLite synchronous=NORMAL) or power (synchronous=FULL)
   --no-pg       SQLite only (PostgreSQL: FIELDLINK_BENCH_PG_URL, default ${'postgres://postgres@127.0.0.1:5432/test'})
   --no-query    ingest only`);
   process.exit(0);
@@ -48,6 +49,7 @@ const INGEST_POINTS = arg('--ingest', 1_000_000);
 const WARMUP_POINTS = arg('--warmup', 50_000);
 const QUERY_POINTS = arg('--query', 10_000_000);
 const QUERY_DEVICES = arg('--devices', 1000);
+const DURABILITY = process.argv.includes('--durability') ? process.argv[process.argv.indexOf('--durability') + 1] as 'process' | 'power' : 'process';
 const PG_URL = process.env.FIELDLINK_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const H = 3_600_000;
 const METRICS = 20, DEVICES = 100;
@@ -85,11 +87,12 @@ async function ingestBench(real: Store) {
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();
   const idle = idleProbe();
-  const t0 = performance.now();
+  const t0 = performance.now(), cpu0 = process.cpuUsage();
   await publish(Math.ceil(INGEST_POINTS / METRICS));
   await new Promise((r) => setImmediate(r));
   await ingest.flush();
   const secs = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   loop.disable();
   const idleP99 = await idle();
   const end = ingest.stats();
@@ -97,7 +100,7 @@ async function ingestBench(real: Store) {
   await ingest.stop();
   await bus.close();
   writes.sort((a, b) => a - b);
-  return { idleP99, rate: s.written / secs, written: s.written, dropped: s.dropped, batches: s.batches, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6,
+  return { cpuUsPerPoint: (cpu.user + cpu.system) / Math.max(1, s.written), idleP99, rate: s.written / secs, written: s.written, dropped: s.dropped, batches: s.batches, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6,
     pts: s.written / s.batches, wMed: writes[writes.length >> 1] ?? 0, wMax: writes.at(-1) ?? 0 };
 }
 
@@ -189,9 +192,9 @@ const rows: string[][] = [];
 const qrows: string[][] = [];
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const backends: [string, () => Promise<{ opts: StoreOptions; cleanup: () => Promise<void> }>][] = [
-  ['SQLite', async () => {
+  [`SQLite (--durability ${DURABILITY})`, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'fl-bench-'));
-    return { opts: { dataDir: dir }, cleanup: () => rm(dir, { recursive: true, force: true }) };
+    return { opts: { dataDir: dir, durability: DURABILITY }, cleanup: () => rm(dir, { recursive: true, force: true }) };
   }],
 ];
 if (!process.argv.includes('--no-pg')) backends.push(['PostgreSQL', async () => {
@@ -215,7 +218,7 @@ for (const [name, make] of backends) {
         const store = await openStore(env.opts);
         const r = await ingestBench(store);
         await store.close();
-        rows.push([name, fmt(r.written), fmt(r.rate), fmt(r.batches), fmt(r.pts), r.wMed.toFixed(1), r.wMax.toFixed(1), fmt(r.dropped), r.p99.toFixed(1), r.max.toFixed(1), r.idleP99.toFixed(1)]);
+        rows.push([name, fmt(r.written), fmt(r.rate), fmt(r.batches), fmt(r.pts), r.wMed.toFixed(1), r.wMax.toFixed(1), fmt(r.dropped), r.p99.toFixed(1), r.max.toFixed(1), r.idleP99.toFixed(1), r.cpuUsPerPoint.toFixed(2)]);
       } else {
         const r = await queryBench(() => openStore(env.opts), part === 'query' ? 1 : QUERY_DEVICES);
         qrows.push([name, r.label, fmt(r.total), fmt(r.loadRate), String(r.buckets), r.coldFirst.toFixed(1), r.coldMax.toFixed(1), r.warm.toFixed(1), r.warmP95.toFixed(1), r.count.toFixed(1), r.rawScan.toFixed(0)]);
@@ -249,6 +252,6 @@ console.log(`Run of ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC,
 const table = (head: string[], body: string[][]) =>
   [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...body.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 console.log(`\n### Ingest through bus → ingest → store (${METRICS} metrics/message, ${DEVICES} devices, default batching, after ${fmt(WARMUP_POINTS)} points warm-up)\n`);
-console.log(table(['backend', 'points', 'points/s', 'batches', 'points/batch', 'append latency median ms', 'append latency max ms', 'dropped', 'loop delay p99 ms', 'loop delay max ms', 'idle-thread p99 ms (control)'], rows));
+console.log(table(['backend', 'points', 'points/s', 'batches', 'points/batch', 'append latency median ms', 'append latency max ms', 'dropped', 'loop delay p99 ms', 'loop delay max ms', 'idle-thread p99 ms (control)', 'CPU µs/point (process, all threads)'], rows));
 console.log(`\n### History: 1,000 buckets of 1 h over 1,000 h of one series, in a store holding one series or many (cold: ${cacheDropped ? 'OS page cache dropped, fresh connection' : 'fresh connection only: the OS page cache could not be dropped (not root)'})\n`);
 console.log(table(['backend', 'series × points', 'points stored', 'load points/s (append 50k)', 'buckets', 'cold first ms', 'cold max of 20 series ms', 'warm median ms', 'warm p95 ms', 'count ms', 'raw-scan buckets ms'], qrows));

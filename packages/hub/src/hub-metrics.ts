@@ -13,6 +13,7 @@ import type { RevocationWatch } from './auth/revocation.js';
 import type { Fanout } from './transports/browser/fanout.js';
 import type { SessionOwners } from './auth/mqtt-policy.js';
 import type { RetainedBudget } from './auth/retained-budget.js';
+import type { MqttStateStats } from './storage/index.js';
 
 export interface MetricDeps {
   browser: BrowserDoor;
@@ -23,6 +24,8 @@ export interface MetricDeps {
   security: Security;
   fanout?: Fanout;
   ingestStats?: () => unknown;
+  /** The core engine's durable state (storage/mqtt-state.ts), when the hub has a store. */
+  mqttStateStats?: () => Readonly<Record<keyof MqttStateStats, number>>;
   revocations?: RevocationWatch | undefined;
   /** The embedded broker's client-id/session owners and retained budget. */
   mqttPolicy?: { sessions: SessionOwners; retained: RetainedBudget };
@@ -153,6 +156,10 @@ export function hubMetrics(d: MetricDeps): PromRegistry {
         const rows = Object.entries(d.mqtt?.counters() ?? {}).map(([k, v]): Sample => [{ counter: k }, v]);
         return rows.length ? rows : [[{ counter: 'none' }, 0]];
       },
+    },
+    fieldlink_mqtt_state: {
+      help: 'The MQTT engine\'s durable state (sessions, retained, queues) in the store: pending rows, committed rows, commits, commitFailures, dropped (buffer full; docs/storage.md)',
+      read: () => Object.entries(d.mqttStateStats?.() ?? { pending: 0 }).map(([k, v]): Sample => [{ counter: k }, v]),
     },
     fieldlink_ingest: {
       help: 'Ingest service counters (queued, written, dropped, rejected, batches, retries)',

@@ -10,7 +10,7 @@ import type net from 'node:net';
 import type tls from 'node:tls';
 import { CloseCodes, PROTOCOL_VERSION } from '@fieldlink/protocol';
 import { createBus, isEmbedded, type Bus } from './bus/index.js';
-import { openAlerts, openIdentities, openStore, startRetention, type AlertStore, type ClosableIdentityStore, type Store } from './storage/index.js';
+import { openAlerts, openIdentities, openStore, startRetention, type AlertStore, type ClosableIdentityStore, type Durability, type MqttStateStore, type Store } from './storage/index.js';
 import type { HubConfig } from './config/options.js';
 import { createLogger, type Logger } from './log.js';
 import { anonymousRole, createSecurity, isLoopback, proxiedAnonymousRole, type Security } from './auth/index.js';
@@ -61,7 +61,7 @@ export interface Hub {
 export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.logLevel)): Promise<Hub> {
   const started = Date.now();
   const tlsMaterial = loadTls(cfg);
-  const storeOpts = { url: cfg.store === 'sqlite' ? undefined : cfg.store, dataDir: cfg.dataDir };
+  const storeOpts = { url: cfg.store === 'sqlite' ? undefined : cfg.store, dataDir: cfg.dataDir, durability: cfg.durability as Durability };
   const store = cfg.store === 'none' ? undefined : await openStore(storeOpts);
   const ids: ClosableIdentityStore | undefined = store ? openIdentities(storeOpts) : undefined;
   const alertStore: AlertStore | undefined = store ? openAlerts(storeOpts) : undefined;
@@ -102,8 +102,12 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
   /** Filled by openMqttDoor for the core engine: how the hooks end a connection (revocation). */
   const engineRef: { disconnect?: (clientId: string) => void } = {};
   let bus: Bus;
+  /** The core engine's sessions, retained messages, queues and deadlines, in the store (storage/mqtt-state.ts); restored by createBus. */
+  let mqttState: MqttStateStore | undefined;
   try {
-    bus = await createBus(cfg.bus ? { kind: 'external', url: cfg.bus } : embeddedBusOptions(cfg, security, log, corePolicy(mqttPolicy, security), engineRef));
+    const embedded = cfg.bus ? undefined : embeddedBusOptions(cfg, security, log, corePolicy(mqttPolicy, security), engineRef);
+    if (embedded && embedded.engine === 'core' && store) embedded.store = mqttState = store.mqttState({ maxPending: cfg.mqttStateMaxPending });
+    bus = await createBus(embedded ?? { kind: 'external', url: cfg.bus });
   } catch (err) {
     await revocations?.stop();
     await closeStorage();
@@ -149,7 +153,7 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
     security: { anonymous: anon, anonymousThroughProxy: proxiedAnonymousRole(cfg, anon), trustedProxies: cfg.trustedProxies.length, tls: Boolean(tlsMaterial) },
   });
   const metrics = hubMetrics({
-    browser, device, mqtt: door, registry, security, fanout, ingestStats: services.ingestStats, revocations,
+    browser, device, mqtt: door, registry, security, fanout, ingestStats: services.ingestStats, revocations, ...(mqttState ? { mqttStateStats: () => mqttState.stats() } : {}),
     ...(door ? { mqttPolicy: { sessions: mqttPolicy.owners, retained: mqttPolicy.retained } } : {}),
     ...(services.alerts ? { alertsStats: services.alerts.stats } : {}),
   });

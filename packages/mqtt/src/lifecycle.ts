@@ -89,6 +89,7 @@ export async function restore(e: Engine): Promise<void> {
   const snap = await e.store.load();
   for (const r of snap.retained) e.retainedMsgs.set(msgOf(r));
   const now = e.now();
+  const due: Session[] = [];
   for (const st of snap.sessions) {
     const s = new Session(st.clientId, e.store);
     s.protocolVersion = st.protocolVersion;
@@ -96,6 +97,8 @@ export async function restore(e: Engine): Promise<void> {
     s.stored = true;
     e.sessions.set(s.clientId, s);
     for (const sub of st.subscriptions) e.subscribe(s, sub.key, sub); // expirySec still 0: not re-recorded
+    // The hooks' screening verdict (Hooks.screensSubscription) is not stored: re-authorise every delivery.
+    if (e.hooks.screensSubscription && st.subscriptions.length > 0) s.screened = true;
     s.expirySec = s.connectExpirySec = st.expirySec;
     for (const o of st.outbound) {
       const out = { seq: o.seq, msg: msgOf(o.msg), qos: o.qos, retain: o.retain, ids: o.ids, pid: o.pid, state: o.state };
@@ -107,9 +110,12 @@ export async function restore(e: Engine): Promise<void> {
     if (st.will) {
       s.will = { msg: msgOf(st.will), delaySec: st.will.delaySec };
       const at = st.willAt ?? now + st.will.delaySec * 1000;
-      if (at <= now) publishWill(e, s);
+      if (at <= now) due.push(s);
       else { s.willTimer = setTimeout(publishWill, at - now, e, s); s.willTimer.unref(); }
     }
     scheduleExpiry(e, s, st.expiresAt ?? now + s.expirySec * 1000);
   }
+  // Wills that fell due while the process was down: published once every session is back, so
+  // each restored subscriber gets them whatever the order of the snapshot.
+  for (const s of due) publishWill(e, s);
 }

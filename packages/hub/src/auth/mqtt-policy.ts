@@ -80,6 +80,17 @@ export class SessionOwners {
     return undefined;
   }
 
+  /**
+   * A persisted session the engine restored from the store after a restart, owned
+   * by `owner` (ownerKey of its identity): offline, counted against its owner's
+   * bound, and refused to other identities as before the restart.
+   */
+  restored(clientId: string, owner: string): void {
+    if (this.sessions.has(clientId)) return;
+    this.sessions.set(clientId, { owner, persistent: true, live: undefined });
+    this.count(owner, +1);
+  }
+
   /** The connection is gone: a clean session ends with it; a persisted one stays its owner's. A stale handle (taken over) is ignored. */
   release(clientId: string, conn: object): void {
     const e = this.sessions.get(clientId);

@@ -13,14 +13,21 @@
  *    read are held, then delivered after them.
  *  - `shareGroup` is a plain subscription here: the bus is one process, and a
  *    client's `$share/{group}/…` must not divert what the hub's services receive.
+ *
+ * Durable state: with `store` (the hub's database, storage/mqtt-state.ts) the
+ * engine restores sessions, retained messages, queues, in-flight ids and every
+ * deadline before this resolves (so before any listener accepts): deadlines that
+ * fell due while the hub was down fire right away. `close` flushes it and closes it.
  */
-import { Engine, type EngineLimits, type EngineMessage, type Hooks } from '@fieldlink/mqtt';
+import { Engine, type EngineLimits, type EngineMessage, type EngineStore, type Hooks } from '@fieldlink/mqtt';
 import type { Bus, BusHandler, BusMessage, PublishOptions, SubscribeOptions, Subscription } from './types.js';
 import { retainedFirst } from './retained-first.js';
 
 export interface CoreBusOptions {
   hooks?: Partial<Hooks>;
   limits?: Partial<EngineLimits>;
+  /** Where the engine's state outlives the process; default: memory only (lost on restart). */
+  store?: EngineStore;
 }
 
 /** A bus that also exposes its engine, for the MQTT door (TCP, TLS, /mqtt). */
@@ -42,8 +49,9 @@ function toMessage(m: EngineMessage): BusMessage {
 
 const asRetained = (m: EngineMessage): BusMessage => ({ topic: m.topic, payload: m.payload, qos: m.qos, retained: true, ts: m.ts });
 
-export function createCoreBus(opts: CoreBusOptions = {}): CoreBus {
-  const mqtt = new Engine({ hooks: opts.hooks, limits: opts.limits });
+export async function createCoreBus(opts: CoreBusOptions = {}): Promise<CoreBus> {
+  const mqtt = new Engine({ hooks: opts.hooks, limits: opts.limits, ...(opts.store ? { store: opts.store } : {}) });
+  if (opts.store) await mqtt.restore();
 
   const publish = (topic: string, payload: Buffer | string, o: PublishOptions = {}) =>
     mqtt.publish({ topic, payload, qos: o.qos ?? 0, retain: o.retain ?? false });
@@ -65,5 +73,9 @@ export function createCoreBus(opts: CoreBusOptions = {}): CoreBus {
     };
   };
 
-  return { kind: 'embedded', engine: 'core', mqtt, publish, subscribe, retained, close: () => mqtt.close() };
+  const close = async (): Promise<void> => {
+    try { await mqtt.close(); } // flushes the store
+    finally { await opts.store?.close(); }
+  };
+  return { kind: 'embedded', engine: 'core', mqtt, publish, subscribe, retained, close };
 }

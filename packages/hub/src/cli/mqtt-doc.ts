@@ -65,6 +65,33 @@ the default, then it is removed. The default today: \`${DEFAULT_MQTT_ENGINE}\`.
 Everything below is the \`core\` engine. With \`--bus\` (an external broker) the hub
 serves no MQTT door: that broker does.
 
+## State across restarts
+
+With a store (\`--store\`, SQLite by default) the core engine keeps its state in the
+store's database ([storage.md](storage.md#mqtt-broker-state)): persistent sessions
+(MQTT 5 Session Expiry > 0, 3.1.1 CleanSession 0) with their subscriptions,
+queued messages and QoS 1/2 messages in flight in both directions with their
+packet ids, wills with their Will Delay, and retained messages. After a restart a
+persistent session reconnects with session present = 1; unacknowledged messages
+are resent with DUP and their packet ids, then the queue in order; a QoS 2
+PUBLISH the client resends is not routed twice. Session expiry and will delay
+deadlines that fell due while the hub was down fire right after start, later ones
+on time; Message Expiry counts from when the hub first received the message.
+Nothing is written for clean sessions or their QoS 0 traffic. Changes are
+committed once per event-loop turn (group commit), never an fsync per message.
+
+What a commit survives depends on \`--durability\`:
+
+| \`--durability\` | survives | not promised |
+| --- | --- | --- |
+| \`process\` (default) | a crash or \`kill -9\` of the hub, a restart (SQLite WAL, \`synchronous=NORMAL\`) | an OS crash or power cut may lose the last commits |
+| \`power\` | also an OS crash or power cut (\`synchronous=FULL\`), if the disk honours flushes | – |
+| PostgreSQL, either mode | a hub crash and a PostgreSQL crash (\`synchronous_commit=on\`, set by the hub) | – |
+
+No mode survives a lost or corrupted disk or SD card, or a disk that claims
+flushes it did not do: keep backups. With \`--store none\` (or \`--mqtt-engine aedes\`)
+broker state lives in memory only and is gone after a restart.
+
 ## MQTT 5 features
 
 | feature | spec (MQTT 5.0 §) | supported | how | bounded by (default) | shown by |

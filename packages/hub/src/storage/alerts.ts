@@ -12,6 +12,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import type { Alert } from '../services/alerts/engine.js';
 import { migrateSqlite } from './sqlite-migrations.js';
+import type { Durability } from './types.js';
 
 export interface AlertQuery {
   from: number;
@@ -97,9 +98,11 @@ function alertStore(x: Exec): AlertStore {
   };
 }
 
-export function sqliteAlerts(path: string): AlertStore {
+/** `durability` as the store's (--durability): this connection's PRAGMA synchronous. */
+export function sqliteAlerts(path: string, durability: Durability = 'process'): AlertStore {
   const db = new Database(path);
   db.pragma('busy_timeout = 5000');
+  db.pragma(`synchronous = ${durability === 'power' ? 'FULL' : 'NORMAL'}`);
   migrateSqlite(db); // a no-op where the store already migrated this file
   const q = (sql: string) => db.prepare(sql.replace(/\$\d+/g, '?'));
   return alertStore({

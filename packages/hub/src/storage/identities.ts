@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import type { DeviceCredential, IdentityEvent, IdentityStore, TokenRecord, UserRecord } from '../auth/identities.js';
 import { migrateSqlite } from './sqlite-migrations.js';
+import type { Durability } from './types.js';
 
 type Row = Record<string, unknown>;
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
@@ -71,9 +72,11 @@ function identityStore(x: Exec): IdentityStore {
 
 export type ClosableIdentityStore = IdentityStore & { close(): Promise<void> };
 
-export function sqliteIdentities(path: string): ClosableIdentityStore {
+/** `durability` as the store's (--durability): this connection's PRAGMA synchronous. */
+export function sqliteIdentities(path: string, durability: Durability = 'process'): ClosableIdentityStore {
   const db = new Database(path);
   db.pragma('busy_timeout = 5000');
+  db.pragma(`synchronous = ${durability === 'power' ? 'FULL' : 'NORMAL'}`);
   // A no-op where the store already migrated this file; for ':memory:' this connection is its own database.
   migrateSqlite(db);
   const q = (sql: string) => db.prepare(sql.replace(/\$\d+/g, '?'));

@@ -6,7 +6,7 @@
  *   `postgres://…` / `postgresql://…`    → PostgreSQL
  */
 import { join, resolve } from 'node:path';
-import type { Store } from './types.js';
+import type { Durability, Store } from './types.js';
 import type { RetentionOptions } from './retention.js';
 import { SqliteStore } from './sqlite.js';
 import { PostgresStore } from './postgres.js';
@@ -17,7 +17,8 @@ export type { AlertStore, AlertQuery } from './alerts.js';
 
 export type { ClosableIdentityStore } from './identities.js';
 
-export type { Store } from './types.js';
+export type { Store, Durability } from './types.js';
+export type { MqttStateStore, MqttStateStats } from './mqtt-state.js';
 export type { RetentionOptions } from './retention.js';
 export { startRetention } from './retention.js';
 
@@ -29,6 +30,8 @@ export interface StoreOptions {
   dataDir?: string;
   /** PostgreSQL schema for every table (created if missing). Ignored by SQLite. */
   schema?: string;
+  /** SQLite: `process` (default; synchronous=NORMAL) or `power` (synchronous=FULL). PostgreSQL commits before ack in both. */
+  durability?: Durability;
   /** PostgreSQL pool size (default 4). */
   poolMax?: number;
   /** Not used by `openStore`: the hub passes it to `startRetention(store, retention)`. */
@@ -43,11 +46,11 @@ export async function openStore(opts: StoreOptions = {}): Promise<Store> {
   const url = opts.url?.trim() || undefined;
   let store: Store;
   if (url === undefined) {
-    store = new SqliteStore({ path: resolve(join(opts.dataDir ?? DEFAULT_DATA_DIR, DEFAULT_SQLITE_FILE)) });
+    store = new SqliteStore({ path: resolve(join(opts.dataDir ?? DEFAULT_DATA_DIR, DEFAULT_SQLITE_FILE)), ...(opts.durability ? { durability: opts.durability } : {}) });
   } else if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
     if (path === '') throw new Error('store url "sqlite:" needs a path, e.g. sqlite:./data/fieldlink.db');
-    store = new SqliteStore({ path: path === ':memory:' ? path : resolve(path) });
+    store = new SqliteStore({ path: path === ':memory:' ? path : resolve(path), ...(opts.durability ? { durability: opts.durability } : {}) });
   } else if (/^postgres(ql)?:\/\//.test(url)) {
     store = new PostgresStore({ url, ...(opts.schema ? { schema: opts.schema } : {}), ...(opts.poolMax ? { poolMax: opts.poolMax } : {}) });
   } else {
@@ -69,10 +72,10 @@ export async function openStore(opts: StoreOptions = {}): Promise<Store> {
  */
 export function openIdentities(opts: StoreOptions = {}): ClosableIdentityStore {
   const url = opts.url?.trim() || undefined;
-  if (url === undefined) return sqliteIdentities(resolve(join(opts.dataDir ?? DEFAULT_DATA_DIR, DEFAULT_SQLITE_FILE)));
+  if (url === undefined) return sqliteIdentities(resolve(join(opts.dataDir ?? DEFAULT_DATA_DIR, DEFAULT_SQLITE_FILE)), opts.durability);
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
-    return sqliteIdentities(path === ':memory:' ? path : resolve(path));
+    return sqliteIdentities(path === ':memory:' ? path : resolve(path), opts.durability);
   }
   return postgresIdentities(url, opts.schema);
 }
@@ -80,10 +83,10 @@ export function openIdentities(opts: StoreOptions = {}): ClosableIdentityStore {
 /** Alert history and API-made rules, in the store's database through a connection of their own (call after `openStore`). */
 export function openAlerts(opts: StoreOptions = {}): AlertStore {
   const url = opts.url?.trim() || undefined;
-  if (url === undefined) return sqliteAlerts(resolve(join(opts.dataDir ?? DEFAULT_DATA_DIR, DEFAULT_SQLITE_FILE)));
+  if (url === undefined) return sqliteAlerts(resolve(join(opts.dataDir ?? DEFAULT_DATA_DIR, DEFAULT_SQLITE_FILE)), opts.durability);
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
-    return sqliteAlerts(path === ':memory:' ? path : resolve(path));
+    return sqliteAlerts(path === ':memory:' ? path : resolve(path), opts.durability);
   }
   return postgresAlerts(url, opts.schema);
 }

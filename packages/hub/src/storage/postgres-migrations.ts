@@ -194,6 +194,31 @@ export const pgMigrations: readonly PgMigration[] = [
       CREATE INDEX alerts_firing ON alerts (state) WHERE state = 'firing';
     `,
   },
+  {
+    version: 7,
+    name: 'mqtt engine state: sessions, subscriptions, outbound and inbound in flight, wills, retained',
+    // No foreign keys: deleteSession deletes by client_id in every table (mqtt-state-postgres.ts).
+    sql: `
+      CREATE TABLE mqtt_sessions (
+        client_id text PRIMARY KEY, protocol smallint NOT NULL, expiry_sec bigint NOT NULL, owner text, expires_at bigint
+      );
+      CREATE TABLE mqtt_subscriptions (
+        client_id text NOT NULL, key text NOT NULL, qos smallint NOT NULL, nl boolean NOT NULL, rap boolean NOT NULL,
+        rh smallint NOT NULL, sub_id integer NOT NULL, PRIMARY KEY (client_id, key)
+      );
+      CREATE TABLE mqtt_outbound (
+        client_id text NOT NULL, seq bigint NOT NULL, topic text NOT NULL, payload bytea NOT NULL, msg_qos smallint NOT NULL,
+        msg_retain boolean NOT NULL, props text, ts bigint NOT NULL, qos smallint NOT NULL, retain boolean NOT NULL,
+        ids text, pid integer NOT NULL, state text NOT NULL, PRIMARY KEY (client_id, seq)
+      );
+      CREATE TABLE mqtt_inflight_in (client_id text NOT NULL, pid integer NOT NULL, PRIMARY KEY (client_id, pid));
+      CREATE TABLE mqtt_wills (
+        client_id text PRIMARY KEY, topic text NOT NULL, payload bytea NOT NULL, qos smallint NOT NULL, retain boolean NOT NULL,
+        props text, ts bigint NOT NULL, delay_sec bigint NOT NULL, will_at bigint
+      );
+      CREATE TABLE mqtt_retained (topic text PRIMARY KEY, payload bytea NOT NULL, qos smallint NOT NULL, props text, ts bigint NOT NULL);
+    `,
+  },
 ];
 
 /** Arbitrary constant key of the advisory lock that serialises migrations. */

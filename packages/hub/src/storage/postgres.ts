@@ -24,6 +24,8 @@ import { streamRaw, checkDevice, checkPoints, deviceFromRow, mergeBuckets, serie
 import type { DeviceRow, PartialBucket } from './common.js';
 import { redactUrl } from '../redact.js';
 import { migratePostgres } from './postgres-migrations.js';
+import { BufferedState, type BufferOptions, type MqttStateStore } from './mqtt-state.js';
+import { postgresState } from './mqtt-state-postgres.js';
 import { DayPartitions } from './postgres-partitions.js';
 
 export interface PostgresStoreOptions {
@@ -95,6 +97,10 @@ export class PostgresStore implements Store {
     });
     // An idle client losing its connection must not crash the hub; the next query reports it.
     this.pool.on('error', () => undefined);
+    // synchronous_commit=on whatever the server or database default: a resolved write (an append, a
+    // flush of engine state) is on the server's disk, which is what acknowledgements promise
+    // (docs/storage.md). Queued on each new connection ahead of its first query.
+    this.pool.on('connect', (c) => { c.query('SET synchronous_commit = on').catch(() => undefined); });
     this.days = new DayPartitions(this.pool);
   }
 
@@ -110,6 +116,11 @@ export class PostgresStore implements Store {
     } finally {
       client.release();
     }
+  }
+
+  /** The MQTT engine's durable store on this database (one per engine; shares the pool). */
+  mqttState(opts: BufferOptions = {}): MqttStateStore {
+    return new BufferedState(postgresState(this.pool), opts);
   }
 
   /**

@@ -25,6 +25,8 @@ export interface SqliteEngineOptions {
   /** 'writer' applies migrations and takes every write; 'reader' is query_only. */
   role: 'writer' | 'reader';
   busyTimeoutMs?: number;
+  /** PRAGMA synchronous: NORMAL (default; WAL: survives a process crash) or FULL (also a power cut; --durability power). */
+  synchronous?: 'NORMAL' | 'FULL';
   /** Page cache in KiB (default 65,536 for the writer, 16,384 for a reader). */
   cacheKiB?: number;
   /** WAL pages between automatic checkpoints (default 10,000 ≈ 40 MB). */
@@ -50,7 +52,7 @@ export class SqliteEngine {
     if (opts.path !== ':memory:') mkdirSync(dirname(opts.path), { recursive: true });
     this.db = new Database(opts.path);
     this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma(`synchronous = ${opts.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
     this.db.pragma(`busy_timeout = ${Math.trunc(opts.busyTimeoutMs ?? 5000)}`);
     const writer = opts.role === 'writer';
     this.db.pragma(`cache_size = -${Math.trunc(opts.cacheKiB ?? (writer ? 65_536 : 16_384))}`);

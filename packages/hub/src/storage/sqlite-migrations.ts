@@ -129,6 +129,34 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
       CREATE INDEX alerts_firing ON alerts (state) WHERE state = 'firing';
     `,
   },
+  {
+    version: 6,
+    name: 'mqtt engine state: sessions, subscriptions, outbound and inbound in flight, wills, retained',
+    // Rows of one session share its client_id prefix (WITHOUT ROWID, primary key first), so a
+    // session's delete touches adjacent pages only. No foreign keys: deleteSession deletes by prefix.
+    sql: `
+      CREATE TABLE mqtt_sessions (
+        client_id TEXT PRIMARY KEY, protocol INTEGER NOT NULL, expiry_sec INTEGER NOT NULL, owner TEXT, expires_at INTEGER
+      ) WITHOUT ROWID;
+      CREATE TABLE mqtt_subscriptions (
+        client_id TEXT NOT NULL, key TEXT NOT NULL, qos INTEGER NOT NULL, nl INTEGER NOT NULL, rap INTEGER NOT NULL,
+        rh INTEGER NOT NULL, sub_id INTEGER NOT NULL, PRIMARY KEY (client_id, key)
+      ) WITHOUT ROWID;
+      CREATE TABLE mqtt_outbound (
+        client_id TEXT NOT NULL, seq INTEGER NOT NULL, topic TEXT NOT NULL, payload BLOB NOT NULL, msg_qos INTEGER NOT NULL,
+        msg_retain INTEGER NOT NULL, props TEXT, ts INTEGER NOT NULL, qos INTEGER NOT NULL, retain INTEGER NOT NULL,
+        ids TEXT, pid INTEGER NOT NULL, state TEXT NOT NULL, PRIMARY KEY (client_id, seq)
+      ) WITHOUT ROWID;
+      CREATE TABLE mqtt_inflight_in (client_id TEXT NOT NULL, pid INTEGER NOT NULL, PRIMARY KEY (client_id, pid)) WITHOUT ROWID;
+      CREATE TABLE mqtt_wills (
+        client_id TEXT PRIMARY KEY, topic TEXT NOT NULL, payload BLOB NOT NULL, qos INTEGER NOT NULL, retain INTEGER NOT NULL,
+        props TEXT, ts INTEGER NOT NULL, delay_sec INTEGER NOT NULL, will_at INTEGER
+      ) WITHOUT ROWID;
+      CREATE TABLE mqtt_retained (
+        topic TEXT PRIMARY KEY, payload BLOB NOT NULL, qos INTEGER NOT NULL, props TEXT, ts INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 /** Apply pending migrations up to `target` (default: all). Returns the versions applied. */

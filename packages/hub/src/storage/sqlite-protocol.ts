@@ -12,6 +12,8 @@
  */
 import type { Bucket, DeviceRecord, Point, RawPoint } from './types.js';
 import { seriesKey } from './common.js';
+import type { StateOp } from './mqtt-state.js';
+import type { StateRows } from './mqtt-state-sqlite.js';
 
 export interface ColumnBatch {
   /** Dictionary indexes firstNew, firstNew + 1, … are introduced by this batch. */
@@ -46,6 +48,9 @@ export interface Ops {
   device: [string, DeviceRecord | undefined];
   prune: [{ before: number; maxRows?: number }, number];
   pruneRollups: [{ before: number; maxRows?: number }, number];
+  /** Writer: one batch of MQTT engine state records, one transaction (mqtt-state-sqlite.ts). */
+  mqttApply: [StateOp[], void];
+  mqttLoad: [null, StateRows];
   close: [null, void];
 }
 export type Op = keyof Ops;
@@ -60,6 +65,8 @@ export interface WorkerInit {
   path: string;
   role: 'writer' | 'reader';
   busyTimeoutMs?: number;
+  /** PRAGMA synchronous (--durability): NORMAL (default) or FULL. */
+  synchronous?: 'NORMAL' | 'FULL';
   /** Writer: most points committed in one transaction when batches queue up. */
   groupMaxPoints?: number;
 }

@@ -12,6 +12,7 @@
 import { receiveMessageOnPort, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { SqliteEngine } from './sqlite-engine.js';
+import { SqliteState } from './mqtt-state-sqlite.js';
 import type { ColumnBatch, Ops, Reply, Request, WorkerInit } from './sqlite-protocol.js';
 
 const init = workerData as WorkerInit & { port: MessagePort };
@@ -29,7 +30,7 @@ const errorOf = (err: unknown): Extract<Reply, { ok: false }>['error'] => {
 
 let engine: SqliteEngine | undefined;
 try {
-  engine = new SqliteEngine({ path: init.path, role: init.role, ...(init.busyTimeoutMs !== undefined ? { busyTimeoutMs: init.busyTimeoutMs } : {}) });
+  engine = new SqliteEngine({ path: init.path, role: init.role, ...(init.busyTimeoutMs !== undefined ? { busyTimeoutMs: init.busyTimeoutMs } : {}), ...(init.synchronous ? { synchronous: init.synchronous } : {}) });
   port.postMessage({ id: 0, ok: true, result: null } satisfies Reply);
 } catch (err) {
   port.postMessage({ id: 0, ok: false, error: errorOf(err) } satisfies Reply);
@@ -39,6 +40,8 @@ try {
 type Handler = { [K in keyof Ops]: (arg: Ops[K][0]) => Ops[K][1] };
 
 function handlers(e: SqliteEngine): Handler {
+  let state: SqliteState | undefined; // prepared on first use (the writer has migrated by then)
+  const st = () => (state ??= new SqliteState(e.db));
   return {
     append: (b) => e.append([b]),
     raw: (q) => e.raw(q),
@@ -50,6 +53,8 @@ function handlers(e: SqliteEngine): Handler {
     device: (id) => e.device(id),
     prune: (a) => e.prune(a.before, a.maxRows),
     pruneRollups: (a) => e.pruneRollups(a.before, a.maxRows),
+    mqttApply: (ops) => st().apply(ops),
+    mqttLoad: () => st().rows(),
     close: () => e.close(),
   };
 }

@@ -1,5 +1,6 @@
 /**
- * SQLite backend (better-sqlite3, WAL, synchronous=NORMAL), off the main thread.
+ * SQLite backend (better-sqlite3, WAL, synchronous=NORMAL, or FULL with
+ * `durability: 'power'`), off the main thread.
  *
  * better-sqlite3 is synchronous, so the hub never calls it on its event loop:
  * a writer worker owns the connection that writes (migrations, appends, device
@@ -12,12 +13,19 @@
  * points (default 200,000); beyond that `append` waits (backpressure, nothing
  * dropped here: ingest owns the drop policy and counts drops). The writer
  * commits queued batches together (group commit) and acknowledges each batch
- * after its commit, so a resolved `append` is durable against a process crash.
+ * after its commit, so a resolved `append` is durable against a process crash
+ * (and, with `durability: 'power'`, against a power cut).
+ *
+ * The MQTT engine's state (`mqttState()`, mqtt-state.ts) goes through the same
+ * writer: one writer per file, one `synchronous` setting for everything.
  */
 import type { Bucket, DeviceRecord, HistoryQuery, Point, RangeQuery, RawPoint, Store } from './types.js';
 import { streamRaw, checkDevice, checkPoints } from './common.js';
 import { BatchEncoder, rowsOf } from './sqlite-protocol.js';
 import { WorkerClient } from './sqlite-client.js';
+import { BufferedState, type BufferOptions, type MqttStateStore } from './mqtt-state.js';
+import { snapshotOf } from './mqtt-state-load.js';
+import type { Durability } from './types.js';
 
 export interface SqliteStoreOptions {
   /** Database file; parent directories are created. `:memory:` works for tools. */
@@ -28,6 +36,8 @@ export interface SqliteStoreOptions {
   groupMaxPoints?: number;
   /** Most points queued for the writer before `append` waits (default 200,000). */
   maxPendingPoints?: number;
+  /** `process` (default): synchronous=NORMAL; `power`: synchronous=FULL (docs/storage.md). */
+  durability?: Durability;
 }
 
 export interface SqliteStoreStats {
@@ -50,7 +60,7 @@ export class SqliteStore implements Store {
   private readonly waiting: (() => void)[] = [];
 
   constructor(opts: SqliteStoreOptions) {
-    const base = { path: opts.path, ...(opts.busyTimeoutMs !== undefined ? { busyTimeoutMs: opts.busyTimeoutMs } : {}) };
+    const base = { path: opts.path, synchronous: opts.durability === 'power' ? 'FULL' as const : 'NORMAL' as const, ...(opts.busyTimeoutMs !== undefined ? { busyTimeoutMs: opts.busyTimeoutMs } : {}) };
     this.writer = new WorkerClient({ ...base, role: 'writer', ...(opts.groupMaxPoints ? { groupMaxPoints: opts.groupMaxPoints } : {}) },
       () => this.encoder.reset());
     this.reader = opts.path === ':memory:' ? this.writer : new WorkerClient({ ...base, role: 'reader' });
@@ -85,6 +95,14 @@ export class SqliteStore implements Store {
       this.pendingPoints -= n;
       for (const w of this.waiting.splice(0)) w();
     }
+  }
+
+  /** The MQTT engine's durable store on this database (one per engine; shares the writer). */
+  mqttState(opts: BufferOptions = {}): MqttStateStore {
+    return new BufferedState({
+      apply: (ops) => this.writer.call('mqttApply', () => ({ arg: ops })),
+      load: async () => snapshotOf(await this.writer.call('mqttLoad', () => ({ arg: null }))),
+    }, opts);
   }
 
   async raw(q: HistoryQuery): Promise<RawPoint[]> {

@@ -8,6 +8,8 @@
  * strings (any Unicode except NUL, which PostgreSQL cannot store) and reach SQL
  * only as parameters.
  */
+import type { BufferOptions, MqttStateStore } from './mqtt-state.js';
+
 export interface Point {
   device: string;
   metric: string;
@@ -57,8 +59,22 @@ export interface DeviceRecord {
 /** Width of the rollup rows the backends maintain as data arrives. */
 export const ROLLUP_MS = 3_600_000;
 
+/**
+ * What a commit survives (--durability, docs/storage.md). `process`: a crash or
+ * kill -9 of the hub (SQLite WAL, synchronous=NORMAL); `power`: also a power cut
+ * or OS crash (synchronous=FULL). PostgreSQL commits with synchronous_commit=on
+ * in both.
+ */
+export type Durability = 'process' | 'power';
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
+  /**
+   * The MQTT engine's durable state (EngineStore, packages/mqtt/src/store.ts) in
+   * this database: group commit once per tick, bounded buffer (mqtt-state.ts).
+   * Closed by its owner (the bus) before the store.
+   */
+  mqttState(opts?: BufferOptions): MqttStateStore;
   /** Apply migrations; idempotent. `openStore` has already called it. */
   init(): Promise<void>;
   /**

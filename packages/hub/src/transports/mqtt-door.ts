@@ -10,6 +10,8 @@ import type { Duplex } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
 import type { EmbeddedBus, EmbeddedBusOptions } from '../bus/index.js';
 import type { Security } from '../auth/index.js';
+import { ownerKey } from '../auth/mqtt-policy.js';
+import type { Identity } from '../auth/acl.js';
 import type { HubConfig } from '../config/options.js';
 import { mqttLimits } from '../config/mqtt.js';
 import type { Logger } from '../log.js';
@@ -85,6 +87,12 @@ export function openMqttDoor(bus: EmbeddedBus, d: MqttDoorDeps): MqttDoor {
     case 'core': {
       const engine = bus.mqtt;
       if (d.engineRef) d.engineRef.disconnect = (clientId) => void engine.disconnectClient(clientId);
+      // Sessions restored from the store (bus/core.ts) keep their owner across the restart: the principal
+      // ({who}) was stored as JSON with the session.
+      for (const s of engine.sessions.values()) {
+        const who = (s.owner as { who?: Identity } | undefined)?.who;
+        if (who && typeof who.kind === 'string' && typeof who.id === 'string') d.policy.owners.restored(s.clientId, ownerKey(who));
+      }
       return {
         engine: 'core',
         // The engine's framer refuses a packet over its maxPacketBytes before reading its body (v5: DISCONNECT 0x95).
