@@ -110,15 +110,15 @@ export function pahoDevice(python: string, id: string, port: number, qos: 1 | 2,
 
 export interface Tally { device: string; label: string; acked: number; missing: number; duplicates: number; refused: number; firstMissing: number[] }
 
-/** Reads the store file (WAL recovery happens on open): every acknowledged n in history exactly once. */
-export function audit(dataDir: string, devices: readonly Device[]): { rows: Tally[]; integrity: string } {
-  const db = new Database(join(dataDir, 'fieldlink.db'));
-  try {
-    const q = db.prepare(`SELECT p.ts AS ts, count(*) AS c FROM points p JOIN series s ON s.id = p.series_id
-                          WHERE s.device = ? AND s.metric = 'n' GROUP BY p.ts`);
-    const rows = devices.map((d): Tally => {
+/** The audit SQL (both backends): rows per ts of one device's `n` series. */
+export const POINTS_BY_TS = `SELECT p.ts AS ts, count(*) AS c FROM points p JOIN series s ON s.id = p.series_id
+                             WHERE s.device = $1 AND s.metric = 'n' GROUP BY p.ts`;
+
+/** Every acknowledged n of each device against what history holds (rows per ts). */
+export function tally(devices: readonly Device[], rowsOf: (id: string) => { ts: number | string; c: number | string }[]): Tally[] {
+  return devices.map((d): Tally => {
       const seen = new Map<number, number>();
-      for (const r of q.all(d.id) as { ts: number; c: number }[]) seen.set(r.ts - BASE_TS, r.c);
+      for (const r of rowsOf(d.id)) seen.set(Number(r.ts) - BASE_TS, Number(r.c));
       let missing = 0;
       let duplicates = 0;
       const firstMissing: number[] = [];
@@ -128,7 +128,15 @@ export function audit(dataDir: string, devices: readonly Device[]): { rows: Tall
         else if (c > 1) duplicates += c - 1;
       }
       return { device: d.id, label: d.label, acked: d.acked.size, missing, duplicates, refused: d.refused, firstMissing };
-    });
+  });
+}
+
+/** Reads the store file (WAL recovery happens on open): every acknowledged n in history exactly once. */
+export function audit(dataDir: string, devices: readonly Device[]): { rows: Tally[]; integrity: string } {
+  const db = new Database(join(dataDir, 'fieldlink.db'));
+  try {
+    const q = db.prepare(POINTS_BY_TS.replace('$1', '?'));
+    const rows = tally(devices, (id) => q.all(id) as { ts: number; c: number }[]);
     const integrity = (db.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check).join(', ');
     return { rows, integrity };
   } finally {

@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crashRounds } from './crash-harness.js';
+import { storeCutRun } from './crash-pg.js';
 import { PYTHON, requirePeers } from './peers.js';
 
 test('kill -9 under QoS 1/2 load, 3 rounds: every acknowledged message is in history exactly once', async (t) => {
@@ -26,4 +27,11 @@ test('kill -9 under QoS 1/2 load, 3 rounds: every acknowledged message is in his
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
+});
+
+test('PostgreSQL cut off behind a proxy: refusals while it is away, never an acknowledgement of something not stored', async (t) => {
+  const r = await storeCutRun({ cutMs: 1500, log: (l) => t.diagnostic(l) });
+  for (const row of r.rows) t.diagnostic(`${row.label}: ${row.acked} acknowledged, ${row.missing} missing, ${row.refused} refused`);
+  assert.ok(r.refusedDuringCut > 0, 'v5 devices were told (0x80/0x97) while the store was away');
+  assert.deepEqual(r.rows.map((x) => [x.device, x.missing, x.duplicates]), r.rows.map((x) => [x.device, 0, 0]));
 });
