@@ -152,6 +152,8 @@ export interface RoundsOptions {
   maxMs: number;
   hubArgs?: string[];
   python: string;
+  /** include the MQTT 5 device (default true; Aedes speaks 3.1.1 only, a 3.1.1 QoS 1 MQTT.js device stands in) */
+  v5?: boolean;
   log?: (line: string) => void;
 }
 
@@ -163,7 +165,7 @@ export async function crashRounds(o: RoundsOptions): Promise<{ rows: Tally[]; in
   const url = `mqtt://127.0.0.1:${mq}`;
   let hub = await startHub(args);
   const devices = [
-    jsDevice('crash-js5-q1', url, 5, 1),
+    o.v5 === false ? jsDevice('crash-js4-q1', url, 4, 1) : jsDevice('crash-js5-q1', url, 5, 1),
     jsDevice('crash-js4-q2', url, 4, 2),
     pahoDevice(o.python, 'crash-py-q1', mq, 1),
     pahoDevice(o.python, 'crash-py-q2', mq, 2),

@@ -1,7 +1,8 @@
 /**
  * "An acknowledgement means stored" through the hub's own parts: ingest's held
  * path (IngestQueue.pushHeld), the core bus's holds, and a real MQTT.js client
- * whose PUBACK arrives only once its points are in the store (bus/hold.ts).
+ * whose PUBACK arrives only once its points are in the store (bus/hold.ts), and
+ * the JSON device door's reply to a telemetry frame with an id.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,6 +17,8 @@ import { NotStored } from '../src/bus/hold.js';
 import { openStore } from '../src/storage/index.js';
 import type { Point, Store } from '../src/storage/types.js';
 import { IngestQueue, startIngest, type Ingest } from '../src/services/ingest.js';
+import type { Hub } from '../src/hub.js';
+import { RawClient, startTestHub, wsUrl } from './helpers.js';
 
 const NOW = Date.now();
 const pts = (n: number, device: string, from = NOW): Point[] => Array.from({ length: n }, (_, i) => ({ device, metric: 'm', ts: from + i, value: i }));
@@ -178,5 +181,30 @@ describe('core bus + ingest + MQTT.js: PUBACK after commit', () => {
     ctl.failures = 1;
     assert.equal(await settled(bus.publish('devices/m4/telemetry', JSON.stringify({ m: 2, ts: NOW + 1 }), { qos: 1, durable: true })), 'failed');
     await ingest.flush();
+  });
+});
+
+describe('JSON device door: a telemetry frame with an id is answered after commit', () => {
+  let dir: string;
+  let hub: Hub;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'fl-ack-door-'));
+    hub = await startTestHub({ store: 'sqlite', dataDir: dir, mqttEngine: 'core', ingestQueuePoints: 100, publishRate: 0 });
+  });
+  after(async () => { await hub.stop(); await rm(dir, { recursive: true, force: true }); });
+
+  it('ok means the points are in history; a refusal is OVERLOADED (retry later), nothing acknowledged is missing', async () => {
+    const d = await RawClient.open(wsUrl(hub, '/ws/device'));
+    assert.equal((await d.request('auth', { device: 'door1' })).ok, true);
+    for (let i = 0; i < 10; i++) {
+      const r = await d.request('telemetry', { data: { m: i }, ts: NOW + i });
+      assert.equal(r.ok, true);
+      assert.equal(await hub.store!.count(q('door1')), i + 1, `frame ${i} is stored when its reply arrives`);
+    }
+    const wide = Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`w${i}`, i]));
+    const r = await d.request('telemetry', { data: wide, ts: NOW + 50 });
+    assert.deepEqual([r.ok, r.error?.name], [false, 'OVERLOADED']);
+    assert.ok(r.error!.code >= 2000 && r.error!.code < 3000, 'a retry-later code');
+    d.close();
   });
 });

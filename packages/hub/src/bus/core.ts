@@ -73,7 +73,7 @@ export function createCoreBus(opts: CoreBusOptions = {}): CoreBus {
 
   const publish = async (topic: string, payload: Buffer | string, o: PublishOptions = {}): Promise<void> => {
     const m = await mqtt.publish({ topic, payload, qos: o.qos ?? 0, retain: o.retain ?? false });
-    if (o.durable) await holdsOf(m);
+    if (o.durable) await Promise.all([holdsOf(m), o.retain ? mqtt.store.flush() : undefined]); // a retained one: its record committed too
   };
 
   const retained = async (filter: string): Promise<BusMessage[]> => (await mqtt.retained(filter)).map(asRetained);
