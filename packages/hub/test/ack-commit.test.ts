@@ -11,6 +11,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
+import { startFleet } from '@fieldlink/device';
 import { createBus } from '../src/bus/index.js';
 import type { CoreBus } from '../src/bus/core.js';
 import { NotStored } from '../src/bus/hold.js';
@@ -206,5 +207,20 @@ describe('JSON device door: a telemetry frame with an id is answered after commi
     assert.deepEqual([r.ok, r.error?.name], [false, 'OVERLOADED']);
     assert.ok(r.error!.code >= 2000 && r.error!.code < 3000, 'a retry-later code');
     d.close();
+  });
+
+  it('the simulator with ack: every reading it counts as sent is in history (JSON door and MQTT)', async () => {
+    for (const url of [wsUrl(hub, '/ws/device'), wsUrl(hub, '/mqtt')]) {
+      const prefix = url.endsWith('/mqtt') ? 'acksim-m' : 'acksim-w';
+      const fleet = await startFleet({ url, count: 2, idPrefix: prefix, intervalMs: 20, light: 'indoor', ack: true });
+      const deadline = Date.now() + 10_000;
+      while (fleet.stats().sent < 10 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      const sent = fleet.stats().sent;
+      let stored = 0;
+      for (const id of fleet.ids) stored += await hub.store!.count({ device: id, metric: 'lux', from: 0, to: Date.now() + 60_000 });
+      await fleet.stop();
+      assert.ok(sent >= 10, `${prefix}: ${sent} acknowledged`);
+      assert.ok(stored >= sent, `${prefix}: ${stored} stored, ${sent} acknowledged`);
+    }
   });
 });

@@ -137,6 +137,7 @@ export const simOptions = o({
   seed: int(1, 'Random seed: the same seed gives the same light and noise.', { min: 0, max: 2147483647, group: 'Simulation', advanced: true }),
   connectConcurrency: int(100, 'Connections opened at once while starting.', { min: 1, max: 10000, group: 'Simulation', advanced: true }),
   durationSec: int(0, 'Stop after this many seconds (0 runs until Ctrl-C).', { min: 0, max: 31536000, group: 'Simulation' }),
+  ack: bool(true, 'Ask for an acknowledgement of every reading (MQTT QoS 1, device frames with an id): the hub answers once it is stored, and `sent` counts stored readings. Off: QoS 0 fire-and-forget (a pure load generator).', { group: 'Simulation' }),
 });
 
 export type HubConfig = { [K in keyof typeof hubOptions]: (typeof hubOptions)[K]['default'] };
