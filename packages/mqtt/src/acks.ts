@@ -87,6 +87,25 @@ export class AckQueue {
   }
 }
 
+/**
+ * QoS 2 PUBLISHes whose PUBREC waits for a commit, per session: a resend of one
+ * (DUP, possibly on a new connection of a persistent session) must not get its
+ * PUBREC before the original's commit settles [MQTT-4.3.3-9].
+ */
+const pendingRec = new WeakMap<object, Map<number, Promise<unknown>>>();
+
+export function pendingPubrec(session: object, pid: number): Promise<unknown> | undefined {
+  return pendingRec.get(session)?.get(pid);
+}
+
+export function holdPubrec(session: object, pid: number, wait: Promise<unknown>): void {
+  let m = pendingRec.get(session);
+  if (m === undefined) pendingRec.set(session, (m = new Map()));
+  m.set(pid, wait);
+  const done = (): void => { if (m.get(pid) === wait) m.delete(pid); };
+  wait.then(done, done);
+}
+
 /** Writes one PUBACK/PUBREC; v5 carries `rc` (and a Reason String for failures when allowed). */
 export function sendAck(c: Connection, qos: number, pid: number, rc: number, why: string | undefined): void {
   const cmd = qos === 1 ? 'puback' : 'pubrec';

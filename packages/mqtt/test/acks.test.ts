@@ -183,3 +183,19 @@ test('ack queue bound: at receiveMaximum waiting acks the connection stops readi
   assert.equal((await pub.next('puback')).messageId, 3);
   assert.equal((await pub.next('puback')).messageId, 4);
 });
+
+test('[MQTT-4.3.3-9] a QoS 2 resend on a new connection of a persistent session waits for the original commit', async () => {
+  const { e, gates } = heldEngine();
+  const a = await connect(e, { clientId: 'q2keep', clean: false });
+  a.publish('held/q2', 'x', { qos: 2, messageId: 11 });
+  await tick();
+  a.end();
+  await a.whenClosed;
+  await tick();
+  const b = await connect(e, { clientId: 'q2keep', clean: false });
+  b.publish('held/q2', 'x', { qos: 2, messageId: 11, dup: true });
+  assert.ok(await b.none('pubrec'), 'no PUBREC while the original is not committed');
+  assert.equal(gates.length, 1, 'not routed twice');
+  gates[0]!.open();
+  assert.equal((await b.next('pubrec')).messageId, 11);
+});

@@ -10,7 +10,7 @@
  * (Hooks.durable) or a store record asks for it; acks stay in order (acks.ts).
  */
 import type { IPublishPacket } from 'mqtt-packet';
-import { AckQueue, sendAck } from '../acks.js';
+import { AckQueue, holdPubrec, pendingPubrec, sendAck } from '../acks.js';
 import type { Connection } from '../connection.js';
 import { Msg } from '../message.js';
 import { RC } from '../reasons.js';
@@ -44,7 +44,12 @@ export function handlePublish(c: Connection, p: IPublishPacket): void {
   if (p.retain && !L.retainAvailable) return protocolError(c, 'retain not supported', RC.RETAIN_NOT_SUPPORTED); // [MQTT-3.2.2-14]
 
   const pid = p.messageId ?? 0;
-  if (p.qos === 2 && s.inflightIn.has(pid)) return ack(c, 2, pid, 0, undefined); // a resend: route once (its PUBREC keeps its place)
+  if (p.qos === 2 && s.inflightIn.has(pid)) { // a resend: route once; its PUBREC keeps its place and waits for the original's commit
+    const w = pendingPubrec(s, pid);
+    if (w === undefined) return ack(c, 2, pid, 0, undefined);
+    (c.acks ??= new AckQueue(c, v5 ? L.receiveMaximum : L.maxInflightIn)).push(2, pid, 0, undefined, w);
+    return;
+  }
   const tooLong = topic.length > L.maxTopicBytes || Buffer.byteLength(topic) > L.maxTopicBytes;
   if (!tooLong && checkTopicName(topic, L.maxTopicBytes) !== 0) return protocolError(c, 'invalid topic name', RC.TOPIC_NAME_INVALID); // [MQTT-3.3.2-2]
   if (p.qos === 2 && s.inflightIn.size >= (v5 ? L.receiveMaximum : L.maxInflightIn)) {
@@ -70,6 +75,7 @@ export function handlePublish(c: Connection, p: IPublishPacket): void {
     if (hold !== undefined || changed) {
       e.count('acks_deferred');
       const wait = changed ? (hold !== undefined ? Promise.all([hold, e.store.flush()]) : e.store.flush()) : hold!;
+      if (p.qos === 2) holdPubrec(s, pid, wait);
       (c.acks ??= new AckQueue(c, v5 ? L.receiveMaximum : L.maxInflightIn)).push(p.qos, pid, okRc, undefined, wait,
         p.qos === 2 ? () => { s.deleteInflightIn(pid); } : undefined); // refused: a resend is a new PUBLISH
     } else ack(c, p.qos, pid, okRc, undefined);
