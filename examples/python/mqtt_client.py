@@ -6,7 +6,8 @@ Speaks the hub's device conventions (docs/protocol.md, "Topics"):
                           last will {"online":false,"ts":0,"reason":"will"} is set in
                           CONNECT, so the hub marks the device offline if it vanishes
   devices/{id}/meta       retained model, firmware, metrics and methods
-  devices/{id}/telemetry  {"lux":…,"white":…,"als":…,"ts":…} every --interval-ms
+  devices/{id}/telemetry  {"lux":…,"white":…,"als":…,"ts":…} every --interval-ms, QoS 1:
+                          acknowledged once stored, resent after a reconnect
   devices/{id}/cmd/+      {"id","params"} answered on …/cmd/{method}/res with the same id
 
     python3 mqtt_client.py --hub mqtt://pi.local:1883 --id kitchen
@@ -57,8 +58,17 @@ def main() -> None:
     client.will_set(t["status"], dumps({"online": False, "ts": 0, "reason": "will"}), qos=1, retain=True)
     client.reconnect_delay_set(min_delay=1, max_delay=30)
 
+    # QoS 1: the hub's PUBACK means the reading is stored (docs/storage.md). paho keeps at
+    # most 32 unacknowledged, queues up to 1,000 more while the hub is away (beyond that
+    # publish() refuses and the reading is dropped, logged), and resends on reconnect.
+    # Each reading carries its own ts, so a resend is stored once.
+    client.max_inflight_messages_set(32)
+    client.max_queued_messages_set(1000)
+
     def publish_reading(r: dict[str, Any]) -> None:
-        client.publish(t["telemetry"], dumps(r), qos=0)
+        info = client.publish(t["telemetry"], dumps(r), qos=1)
+        if info.rc == mqtt.MQTT_ERR_QUEUE_SIZE:
+            log(f"{dev.id}: 1,000 readings waiting for the hub; dropped this one")
 
     def on_connect(c: mqtt.Client, _ud: Any, _flags: Any, rc: Any, _props: Any = None) -> None:
         if failed(rc):

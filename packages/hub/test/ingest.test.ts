@@ -72,7 +72,7 @@ describe('IngestQueue', () => {
     await new Promise((r) => setTimeout(r, 80));
     assert.deepEqual(f.sizes, [15]);
     assert.equal(await real.count(q('g1', 'm')), 15);
-    assert.deepEqual(iq.stats(), { queued: 0, written: 15, dropped: 0, rejected: 0, refused: 0, overCap: 0, batches: 1, retries: 0, lastError: null });
+    assert.deepEqual(iq.stats(), { queued: 0, written: 15, dropped: 0, notStored: 0, rejected: 0, refused: 0, overCap: 0, batches: 1, retries: 0, lastError: null });
   });
 
   it('never writes more than batchMaxPoints per batch, splitting messages, in order', async () => {

@@ -7,6 +7,7 @@
  */
 import mqttPacket from 'mqtt-packet';
 import type { Duplex } from 'node:stream';
+import type { AckQueue } from './acks.js';
 import { Framer } from './framer.js';
 import { dispatch } from './handlers/dispatch.js';
 import { encodePublish, setPacketId, withPacketId, type Msg } from './message.js';
@@ -35,6 +36,8 @@ export class Connection {
   /** v5 Authentication Method of the CONNECT (AUTH packets must carry the same) */
   authMethod: string | undefined = undefined;
   writable = true;
+  /** acks waiting for a commit, in PUBLISH order (acks.ts); null until the first one */
+  acks: AckQueue | null = null;
   private corked = false;
   private lastRx = Date.now();
   private kaMs = 0;

@@ -6,6 +6,7 @@
  */
 import type { Duplex } from 'node:stream';
 import { randomBytes } from 'node:crypto';
+import { RecordCounter } from './acks.js';
 import { Connection, State } from './connection.js';
 import { Delivery } from './delivery.js';
 import { resolveLimits } from './limits.js';
@@ -32,7 +33,7 @@ export const COUNTERS = [
   'connections', 'connects_refused', 'takeovers', 'malformed', 'protocol_errors', 'packet_too_large', 'keepalive_timeout',
   'publish_in', 'refused_publish', 'delivered', 'dropped_qos0', 'dropped_qos0_offline', 'queue_full', 'expired',
   'refused_delivery', 'dropped_too_large_for_client', 'retained_refused', 'refused_subscribe', 'wills_published',
-  'sessions_expired', 'local_handler_errors', 'internal_errors',
+  'sessions_expired', 'local_handler_errors', 'internal_errors', 'acks_deferred', 'ack_refused', 'ack_backpressure',
 ] as const;
 
 const allowAll: Hooks = {
@@ -46,6 +47,8 @@ export class Engine {
   readonly limits: EngineLimits;
   readonly hooks: Hooks;
   readonly store: EngineStore;
+  /** the store's record counter; null for the in-memory store (records applied at once) */
+  readonly records: RecordCounter | null;
   readonly now: () => number;
   readonly sessions = new Map<string, Session>();
   readonly router = new Router();
@@ -58,7 +61,10 @@ export class Engine {
   constructor(opts: EngineOptions = {}) {
     this.limits = resolveLimits(opts.limits);
     this.hooks = { ...allowAll, ...opts.hooks };
-    this.store = opts.store ?? new MemoryStore();
+    // a store that buffers records is counted, so a PUBLISH that changed state acks after its flush (acks.ts)
+    const store = opts.store ?? new MemoryStore();
+    this.records = store instanceof MemoryStore ? null : new RecordCounter(store);
+    this.store = this.records ?? store;
     this.now = opts.now ?? Date.now;
     this.retainedMsgs = new Retained(this.limits.maxRetainedTopics, this.limits.maxRetainedBytes);
     this.delivery = new Delivery(this.router, this.limits, this.hooks, this.counts, this.now);
@@ -75,12 +81,14 @@ export class Engine {
   }
 
   /** In-process publish (the hub's bus): routed like a client's, without hooks. */
-  async publish(m: { topic: string; payload: Buffer | string; qos?: QoS; retain?: boolean; properties?: PublishProps }): Promise<void> {
+  /** Resolves to the routed message (the object local subscribers got). */
+  async publish(m: { topic: string; payload: Buffer | string; qos?: QoS; retain?: boolean; properties?: PublishProps }): Promise<EngineMessage> {
     if (checkTopicName(m.topic, this.limits.maxTopicBytes) !== 0) throw new RangeError(`invalid topic name: ${JSON.stringify(m.topic.slice(0, 80))}`);
     const payload = typeof m.payload === 'string' ? Buffer.from(m.payload) : m.payload;
     const msg = new Msg(m.topic, payload, m.qos ?? 0, m.retain ?? false, m.properties, this.now());
     if (msg.retain && !this.retain(msg)) throw new RangeError('retained message quota exceeded (maxRetainedTopics / maxRetainedBytes)');
     this.delivery.route(msg, null);
+    return msg;
   }
 
   /** In-process subscriber, called synchronously per matching message (the same object for all). Returns unsubscribe. */

@@ -88,6 +88,14 @@ export interface Hooks {
    * Result 0x00 accepts; 0x18 (continue) sends AUTH back with `data`; ≥ 0x80 refuses.
    */
   auth?(c: ClientContext | ConnectInfo, method: string, data: Buffer | undefined): Promise<{ reasonCode: number; data?: Buffer }>;
+  /**
+   * For an accepted and routed QoS 1/2 client PUBLISH: a promise that resolves when
+   * what it carries is committed (the hub: telemetry points in its store), or
+   * undefined when nothing needs to be. Its PUBACK/PUBREC waits for it (acks.ts);
+   * a rejection refuses the message (v5: 0x97 when the error's `reasonCode` is
+   * 0x97, else 0x80; 3.1.1: no ack, the client resends). Called before `published`.
+   */
+  durable?(c: ClientContext, m: EngineMessage): Promise<void> | undefined;
   /** after a client PUBLISH was accepted and routed (not called for in-process publishes) */
   published?(c: ClientContext, m: EngineMessage): void;
   connected?(c: ClientContext): void;

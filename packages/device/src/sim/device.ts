@@ -23,6 +23,12 @@ export interface SimDeviceOptions {
   keepaliveSec?: number;
   /** The device's secret when the hub requires authentication (MQTT username = device id, password = secret). */
   secret?: string;
+  /**
+   * Ask for an acknowledgement per reading (MQTT QoS 1, a device frame with an id):
+   * `sent` counts readings the hub stored. One reading in flight at a time: a tick
+   * while it waits shares it (no second reading). Default false (QoS 0, a load generator).
+   */
+  ack?: boolean;
   onLog?: (line: string) => void;
 }
 
@@ -79,7 +85,7 @@ export class SimDevice implements CommandTarget {
     try {
       const data = await this.sensor.read();
       const ts = Date.now();
-      await this.link.telemetry(data, ts);
+      await this.link.telemetry(data, ts, { ack: this.#o.ack === true });
       c.sent++;
       return { ...data, ts };
     } catch (err) {

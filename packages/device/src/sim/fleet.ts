@@ -30,6 +30,8 @@ export interface FleetOptions {
   keepaliveSec?: number;
   /** Device id → secret, for a hub that requires authentication; a device without one connects without credentials. */
   secrets?: ReadonlyMap<string, string>;
+  /** Readings acknowledged once stored (SimDeviceOptions.ack). */
+  ack?: boolean;
   onLog?: (line: string) => void;
 }
 
@@ -59,7 +61,7 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
   const devices = new Map<string, SimDevice>();
   for (const [i, id] of ids.entries()) {
     devices.set(id, new SimDevice({
-      id, url: opts.url, intervalMs, counters, keepaliveSec: opts.keepaliveSec, onLog: opts.onLog,
+      id, url: opts.url, intervalMs, counters, keepaliveSec: opts.keepaliveSec, onLog: opts.onLog, ack: opts.ack,
       ...(opts.secrets?.has(id) ? { secret: opts.secrets.get(id)! } : {}),
       light: typeof profile === 'function' ? profile : createLight(profile, { latitude: opts.latitude, longitude: opts.longitude, seed: seed + i + 1 }),
       jitterMs: Math.floor(rng() * intervalMs),

@@ -11,6 +11,10 @@
  *  - `$` topics are not matched by leading wildcards in the engine [MQTT-4.7.2-1].
  *  - Retained first (item 4): live messages arriving while the retained ones are
  *    read are held, then delivered after them.
+ *  - Holds (item 7): a QoS 1/2 message's BusMessage collects its handlers'
+ *    commit promises; the engine's `durable` hook returns them for a client's
+ *    PUBLISH (its PUBACK/PUBREC waits, mapped NotStored 'full' → 0x97, else
+ *    0x80), `publish(…, {durable: true})` awaits them for an in-process one.
  *  - `shareGroup` is a plain subscription here: the bus is one process, and a
  *    client's `$share/{group}/…` must not divert what the hub's services receive.
  *
@@ -22,6 +26,7 @@
 import { Engine, type EngineLimits, type EngineMessage, type EngineStore, type Hooks } from '@fieldlink/mqtt';
 import type { Bus, BusHandler, BusMessage, PublishOptions, SubscribeOptions, Subscription } from './types.js';
 import { retainedFirst } from './retained-first.js';
+import { Holds, NotStored } from './hold.js';
 
 export interface CoreBusOptions {
   hooks?: Partial<Hooks>;
@@ -37,24 +42,47 @@ export interface CoreBus extends Bus {
   readonly mqtt: Engine;
 }
 
+/** A live QoS 1/2 message: one per EngineMessage, with its holds. */
+class HeldMessage implements BusMessage {
+  readonly retained = false;
+  readonly holds = new Holds();
+  constructor(readonly topic: string, readonly payload: Buffer, readonly qos: 0 | 1 | 2, readonly ts: number) {}
+  hold(commit: Promise<void>): void { this.holds.add(commit); }
+}
+
 const wrapped = new WeakMap<EngineMessage, BusMessage>();
 function toMessage(m: EngineMessage): BusMessage {
   let b = wrapped.get(m);
   if (!b) {
-    b = { topic: m.topic, payload: m.payload, qos: m.qos, retained: false, ts: m.ts };
+    b = m.qos === 0 ? { topic: m.topic, payload: m.payload, qos: m.qos, retained: false, ts: m.ts } : new HeldMessage(m.topic, m.payload, m.qos, m.ts);
     wrapped.set(m, b);
   }
   return b;
 }
 
+/** What the message's handlers hold it for; undefined when nothing (or no handler saw it). */
+const holdsOf = (m: EngineMessage): Promise<void> | undefined => {
+  const b = wrapped.get(m);
+  return b instanceof HeldMessage ? b.holds.settled() : undefined;
+};
+
+/** The engine's refusal code for a NotStored: 0x97 Quota exceeded (retry later) or 0x80. */
+const asRefusal = (e: unknown): never => {
+  throw Object.assign(new Error(e instanceof Error ? e.message : 'not stored'), { reasonCode: e instanceof NotStored && e.why === 'full' ? 0x97 : 0x80 });
+};
+
+const durable = (_c: unknown, m: EngineMessage): Promise<void> | undefined => holdsOf(m)?.catch(asRefusal);
+
 const asRetained = (m: EngineMessage): BusMessage => ({ topic: m.topic, payload: m.payload, qos: m.qos, retained: true, ts: m.ts });
 
 export async function createCoreBus(opts: CoreBusOptions = {}): Promise<CoreBus> {
-  const mqtt = new Engine({ hooks: opts.hooks, limits: opts.limits, ...(opts.store ? { store: opts.store } : {}) });
+  const mqtt = new Engine({ hooks: { ...opts.hooks, durable }, limits: opts.limits, ...(opts.store ? { store: opts.store } : {}) });
   if (opts.store) await mqtt.restore();
 
-  const publish = (topic: string, payload: Buffer | string, o: PublishOptions = {}) =>
-    mqtt.publish({ topic, payload, qos: o.qos ?? 0, retain: o.retain ?? false });
+  const publish = async (topic: string, payload: Buffer | string, o: PublishOptions = {}): Promise<void> => {
+    const m = await mqtt.publish({ topic, payload, qos: o.qos ?? 0, retain: o.retain ?? false });
+    if (o.durable) await Promise.all([holdsOf(m), o.retain ? mqtt.store.flush() : undefined]); // a retained one: its record committed too
+  };
 
   const retained = async (filter: string): Promise<BusMessage[]> => (await mqtt.retained(filter)).map(asRetained);
 

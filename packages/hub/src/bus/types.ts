@@ -23,6 +23,13 @@
  *     queue or drop under their own documented policy).
  *  6. `publish()` resolves when the backend has accepted the message (embedded:
  *     routed to every local subscriber; external: acknowledged per its QoS).
+ *     With `durable: true` on the core engine it resolves when every hold of the
+ *     message (7) is committed, and rejects with the NotStored of the first that
+ *     is not; Aedes and the external bus have no holds (it resolves as without).
+ *  7. Holds (bus/hold.ts): a message published at QoS ≥ 1 on the core engine
+ *     has `hold`; a handler whose work makes it durable passes its commit promise,
+ *     and the publisher's acknowledgement (MQTT PUBACK/PUBREC, the device door's
+ *     ack) waits for it. Other backends leave `hold` undefined.
  */
 export interface BusMessage {
   readonly topic: string;
@@ -32,6 +39,8 @@ export interface BusMessage {
   readonly retained: boolean;
   /** Hub receive time, ms since epoch. */
   readonly ts: number;
+  /** Contract item 7: hold the publisher's acknowledgement until `commit` settles. */
+  hold?(commit: Promise<void>): void;
 }
 
 export type BusHandler = (msg: BusMessage) => void;
@@ -39,6 +48,8 @@ export type BusHandler = (msg: BusMessage) => void;
 export interface PublishOptions {
   qos?: 0 | 1 | 2;
   retain?: boolean;
+  /** Resolve only once every hold is committed (contract item 6). */
+  durable?: boolean;
 }
 
 export interface SubscribeOptions {

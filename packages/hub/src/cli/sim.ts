@@ -28,6 +28,7 @@ export async function runSim(argv: string[]): Promise<void> {
     longitude: cfg.longitude,
     seed: cfg.seed,
     connectConcurrency: cfg.connectConcurrency,
+    ack: cfg.ack,
     onLog: (line) => log.debug(line),
   });
   log.info({ devices: cfg.devices, connectMs: Date.now() - started, url: cfg.url }, 'fleet connected');

@@ -35,9 +35,9 @@ export const hubOptions = o({
   mqttStateMaxPending: int(200000, '`core` with a store: rows of engine state (sessions, queued and in-flight messages, retained) recorded and not yet committed. When the database stops answering they wait and are retried; beyond this bound new rows are dropped and counted (fieldlink_mqtt_state{counter="dropped"}) and every acknowledgement that waits for a commit is refused until the hub restarts.', { min: 1000, max: 100000000, group: 'Storage', advanced: true }),
   retentionDays: int(30, 'Raw points older than this many days are pruned.', { min: 1, max: 36500, group: 'Storage' }),
   rollupRetentionDays: int(730, 'Hourly rollups older than this many days are pruned.', { min: 1, max: 36500, group: 'Storage' }),
-  ingestBatchMs: int(50, 'Group commit: the ingest service writes a batch at least this often.', { min: 1, max: 10000, group: 'Storage', advanced: true }),
+  ingestBatchMs: int(10, 'Group commit: the ingest service writes a batch at least this often; acknowledged telemetry (QoS 1/2, device frames with ack) waits for this commit.', { min: 1, max: 10000, group: 'Storage', advanced: true }),
   ingestBatchPoints: int(5000, 'Group commit: a batch is written as soon as it holds this many points.', { min: 1, max: 1000000, group: 'Storage', advanced: true }),
-  ingestQueuePoints: int(100000, 'Bound of the queue between the bus and the store. When full, new points are dropped and counted (ingest_dropped).', { min: 100, max: 100000000, group: 'Storage', advanced: true }),
+  ingestQueuePoints: int(100000, 'Bound of the queue between the bus and the store. When full, new QoS 0 points are dropped and counted (ingest_dropped); acknowledged ones are refused (MQTT 5 PUBACK 0x97, 3.1.1 no ack, device frame error) and counted (ingest notStored).', { min: 100, max: 100000000, group: 'Storage', advanced: true }),
   historyMaxLimit: int(10000, 'Largest `limit` a history query may ask for.', { min: 10, max: 1000000, group: 'Storage', advanced: true }),
   simulate: int(0, 'Start this many simulated VEML7700 light sensors inside the hub process (the demo uses 3): an indoor room whose day follows the local time zone (dark at night).', { min: 0, max: 10000, group: 'Demo' }),
   simulateIntervalMs: int(1000, 'Interval between readings of each simulated sensor.', { min: 10, max: 3600000, group: 'Demo' }),
@@ -139,6 +139,7 @@ export const simOptions = o({
   seed: int(1, 'Random seed: the same seed gives the same light and noise.', { min: 0, max: 2147483647, group: 'Simulation', advanced: true }),
   connectConcurrency: int(100, 'Connections opened at once while starting.', { min: 1, max: 10000, group: 'Simulation', advanced: true }),
   durationSec: int(0, 'Stop after this many seconds (0 runs until Ctrl-C).', { min: 0, max: 31536000, group: 'Simulation' }),
+  ack: bool(true, 'Ask for an acknowledgement of every reading (MQTT QoS 1, device frames with an id): the hub answers once it is stored, and `sent` counts stored readings. Off: QoS 0 fire-and-forget (a pure load generator).', { group: 'Simulation' }),
 });
 
 export type HubConfig = { [K in keyof typeof hubOptions]: (typeof hubOptions)[K]['default'] };

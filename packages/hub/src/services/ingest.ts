@@ -16,6 +16,15 @@
  * write is failing no new one starts, so at most the ones already in flight can
  * overtake a retried batch.
  *
+ * Acknowledged messages (bus contract 7, bus/hold.ts): a telemetry message with
+ * `hold` (QoS ≥ 1 on the core engine, the device door's acked frames) gets a
+ * commit promise: one per batch cut, shared by the messages accepted since the
+ * last cut, resolved when all their points are committed. Such a message is
+ * refused, never acknowledged and dropped: NotStored 'full' when the queue is
+ * full, 'failed' when its batch's write fails (the batch is still retried: a
+ * resend is harmless, history is idempotent on (device, metric, ts)) and at
+ * once while a write is failing (it is not queued: the publisher resends).
+ *
  * Full-queue policy: the queue (including the batch being written) holds at most
  * `queueMaxPoints`; a message that does not fit is dropped whole, its points
  * counted in `stats().dropped` (newest are dropped, what was accepted keeps its
@@ -32,6 +41,7 @@
  */
 import { parseDeviceTopic } from '@fieldlink/protocol';
 import type { Bus, BusMessage, Subscription } from '../bus/types.js';
+import { Commit, NotStored } from '../bus/hold.js';
 import { NOT_JSON, jsonOf } from '../bus/json.js';
 import { busShapeProblem, type ShapeLimits } from '../bus/shape.js';
 import type { Point, Store } from '../storage/types.js';
@@ -63,6 +73,8 @@ export interface IngestStats {
   written: number;
   /** Points refused because the queue was full, or lost at a stop whose store kept failing. */
   dropped: number;
+  /** Held (acknowledged) messages refused: queue full, store failing, stopped. Their publishers resend. */
+  notStored: number;
   /** Telemetry messages that were not a JSON object. */
   rejected: number;
   /** Telemetry messages past a shape bound (depth, keys). */
@@ -119,6 +131,12 @@ export function telemetryPoints(device: string, payload: Buffer | string, busTs:
 /** The bounded queue and its writer; exported so its policy is testable without a bus. */
 export class IngestQueue {
   private chunks: Point[][] = [];
+  /** The commit each chunk's message is held on (null: not held), parallel to `chunks`. */
+  private owners: (Commit | null)[] = [];
+  /** The commit of held messages accepted since the last batch cut. */
+  private open: Commit | null = null;
+  /** Commits not yet settled (failed all at once by an abandoning stop()). */
+  private readonly live = new Set<Commit>();
   /** Points in `chunks` (accepted, not yet handed to a write). */
   private waiting = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -127,14 +145,14 @@ export class IngestQueue {
   private failing = 0;
   private closing = false;
   private abandoned = false;
-  private readonly s: IngestStats = { queued: 0, written: 0, dropped: 0, rejected: 0, refused: 0, overCap: 0, batches: 0, retries: 0, lastError: null };
+  private readonly s: IngestStats = { queued: 0, written: 0, dropped: 0, notStored: 0, rejected: 0, refused: 0, overCap: 0, batches: 0, retries: 0, lastError: null };
   private readonly batchMs: number;
   private readonly batchMax: number;
   private readonly queueMax: number;
   private readonly maxInFlight: number;
 
   constructor(private readonly store: Store, private readonly opts: IngestOptions = {}) {
-    this.batchMs = opts.batchMs ?? 50;
+    this.batchMs = opts.batchMs ?? 10;
     this.batchMax = Math.max(1, opts.batchMaxPoints ?? 5000);
     this.queueMax = Math.max(1, opts.queueMaxPoints ?? 100_000);
     this.maxInFlight = Math.max(1, opts.maxInFlight ?? 8);
@@ -163,12 +181,39 @@ export class IngestQueue {
       this.s.dropped += points.length;
       return false;
     }
+    this.enqueue(points, null);
+    return true;
+  }
+
+  /**
+   * Queue the points of one acknowledged message: the promise resolves when they
+   * are committed, rejects with a NotStored when they will not be (not queued then).
+   */
+  pushHeld(points: Point[]): Promise<void> {
+    let why: NotStored | null = null;
+    if (this.closing) why = new NotStored('failed', 'ingest is stopping');
+    else if (this.failing > 0) why = new NotStored('failed', `store failing: ${this.s.lastError ?? 'write error'}`);
+    else if (this.s.queued + points.length > this.queueMax) why = new NotStored('full', 'ingest queue full');
+    if (why !== null) {
+      this.s.notStored++;
+      const p = Promise.reject(why);
+      p.catch(() => undefined);
+      return p;
+    }
+    let c = this.open;
+    if (c === null) { c = this.open = new Commit(); this.live.add(c); }
+    c.addPart();
+    this.enqueue(points, c);
+    return c.promise;
+  }
+
+  private enqueue(points: Point[], owner: Commit | null): void {
     this.chunks.push(points);
+    this.owners.push(owner);
     this.waiting += points.length;
     this.s.queued += points.length;
     if (this.waiting >= this.batchMax) this.kick();
     else if (!this.timer && this.inFlight.size === 0) this.timer = setTimeout(() => this.kick(), this.batchMs);
-    return true;
   }
 
   /**
@@ -180,7 +225,8 @@ export class IngestQueue {
     clearTimeout(this.timer);
     this.timer = undefined;
     if (this.waiting === 0 || this.abandoned || this.failing > 0 || this.inFlight.size >= this.maxInFlight) return;
-    const w: Promise<void> = this.write(this.take()).finally(() => {
+    const commits: Commit[] = [];
+    const w: Promise<void> = this.write(this.take(commits), commits).finally(() => {
       this.inFlight.delete(w);
       // Points pushed while this write ran saw a writer busy and set no timer.
       if (this.waiting > 0 && !this.abandoned) this.kickSoon();
@@ -200,26 +246,39 @@ export class IngestQueue {
     });
   }
 
-  private take(): Point[] {
+  /** The next batch; `commits` gets one entry per held part in it. Cuts the open commit. */
+  private take(commits: Commit[]): Point[] {
+    this.open = null;
     const batch: Point[] = [];
     while (batch.length < this.batchMax && this.chunks.length > 0) {
       const c = this.chunks[0]!;
+      const owner = this.owners[0]!;
       const n = Math.min(c.length, this.batchMax - batch.length);
       batch.push(...(n === c.length ? c : c.slice(0, n)));
-      if (n === c.length) this.chunks.shift();
-      else this.chunks[0] = c.slice(n);
+      if (owner !== null) commits.push(owner);
+      if (n === c.length) { this.chunks.shift(); this.owners.shift(); }
+      else { this.chunks[0] = c.slice(n); owner?.addPart(); }
     }
     this.waiting -= batch.length;
     return batch;
   }
 
-  private async write(batch: Point[]): Promise<void> {
+  private settle(commits: Commit[], err: NotStored | null): void {
+    for (const c of commits) {
+      if (err !== null) c.fail(err);
+      else c.partDone();
+      if (c.settled) this.live.delete(c);
+    }
+  }
+
+  private async write(batch: Point[], commits: Commit[]): Promise<void> {
     let failed = false;
     try {
       for (let attempt = 0; ; attempt++) {
         try {
           await this.store.append(batch);
           if (this.abandoned) return; // already counted as dropped by stop()
+          this.settle(commits, null);
           this.s.written += batch.length;
           this.s.batches++;
           this.s.queued -= batch.length;
@@ -228,6 +287,7 @@ export class IngestQueue {
           this.s.lastError = err instanceof Error ? err.message : String(err);
           this.opts.onError?.(err);
           if (this.abandoned) return;
+          this.settle(commits, new NotStored('failed', `store write failed: ${this.s.lastError}`)); // refused now; the retry may still land them
           if (err instanceof RangeError) { // retrying an invalid batch cannot succeed
             this.s.dropped += batch.length;
             this.s.queued -= batch.length;
@@ -269,7 +329,11 @@ export class IngestQueue {
       this.s.lastError = `stopped with ${this.s.queued} points unwritten: ${this.s.lastError ?? 'store too slow'}`;
       this.s.queued = 0;
       this.chunks = [];
+      this.owners = [];
       this.waiting = 0;
+      const gone = new NotStored('failed', this.s.lastError);
+      for (const c of this.live) c.fail(gone);
+      this.live.clear();
     }
   }
 }
@@ -308,7 +372,8 @@ export async function startIngest(bus: Bus, store: Store, opts: IngestOptions = 
     if (points === undefined) return queue.reject();
     const kept = points.filter((p) => names.admit(p.device, p.metric));
     if (kept.length < points.length) queue.overCap(points.length - kept.length);
-    queue.push(kept);
+    if (msg.hold !== undefined && msg.qos > 0 && kept.length > 0) msg.hold(queue.pushHeld(kept));
+    else queue.push(kept);
   };
   // retained: false — a retained telemetry message is old data, already ingested when it was live.
   // shareGroup: hubs on one external broker split the telemetry, so each point is written once.

@@ -114,6 +114,7 @@ export function sqliteAlerts(path: string, durability: Durability = 'process'): 
 
 export function postgresAlerts(url: string, schema?: string): AlertStore {
   const pool = new pg.Pool({ connectionString: url, max: 2, ...(schema ? { options: `-c search_path=${schema}` } : {}) });
+  pool.on('error', () => undefined); // an idle client losing its connection must not crash the hub; the next query reports it
   return alertStore({
     rows: async (sql, args) => (await pool.query(sql, args)).rows as Row[],
     run: async (sql, args) => (await pool.query(sql, args)).rowCount ?? 0,

@@ -6,8 +6,11 @@
  * of one publisher keep their order [MQTT-4.6.0-5/6].
  * A refusal on v5 is an ack with the reason and the connection stays; on 3.1.1 the
  * ack is positive and the message dropped [MQTT-3.3.5-2].
+ * The ack of an accepted QoS 1/2 PUBLISH waits for its commit when the hook
+ * (Hooks.durable) or a store record asks for it; acks stay in order (acks.ts).
  */
 import type { IPublishPacket } from 'mqtt-packet';
+import { AckQueue, holdPubrec, pendingPubrec, sendAck } from '../acks.js';
 import type { Connection } from '../connection.js';
 import { Msg } from '../message.js';
 import { RC } from '../reasons.js';
@@ -41,7 +44,12 @@ export function handlePublish(c: Connection, p: IPublishPacket): void {
   if (p.retain && !L.retainAvailable) return protocolError(c, 'retain not supported', RC.RETAIN_NOT_SUPPORTED); // [MQTT-3.2.2-14]
 
   const pid = p.messageId ?? 0;
-  if (p.qos === 2 && s.inflightIn.has(pid)) { c.send({ cmd: 'pubrec', messageId: pid }); return; } // a resend: route once
+  if (p.qos === 2 && s.inflightIn.has(pid)) { // a resend: route once; its PUBREC keeps its place and waits for the original's commit
+    const w = pendingPubrec(s, pid);
+    if (w === undefined) return ack(c, 2, pid, 0, undefined);
+    (c.acks ??= new AckQueue(c, v5 ? L.receiveMaximum : L.maxInflightIn)).push(2, pid, 0, undefined, w);
+    return;
+  }
   const tooLong = topic.length > L.maxTopicBytes || Buffer.byteLength(topic) > L.maxTopicBytes;
   if (!tooLong && checkTopicName(topic, L.maxTopicBytes) !== 0) return protocolError(c, 'invalid topic name', RC.TOPIC_NAME_INVALID); // [MQTT-3.3.2-2]
   if (p.qos === 2 && s.inflightIn.size >= (v5 ? L.receiveMaximum : L.maxInflightIn)) {
@@ -50,6 +58,8 @@ export function handlePublish(c: Connection, p: IPublishPacket): void {
 
   const payload = typeof p.payload === 'string' ? Buffer.from(p.payload) : p.payload;
   const m = new Msg(topic, payload, p.qos, p.retain, v5 && props !== undefined && hasAny(props) ? props as PublishProps : undefined, e.now());
+  const records = e.records;
+  const before = records === null ? 0 : records.writes;
   let rc = tooLong ? RC.TOPIC_NAME_INVALID : e.hooks.authorizePublish(c.ctx!, m);
   if (rc === 0 && m.retain && !e.retain(m)) rc = RC.QUOTA_EXCEEDED;
   if (rc !== 0) {
@@ -58,15 +68,26 @@ export function handlePublish(c: Connection, p: IPublishPacket): void {
   }
   const reached = e.route(m, s);
   if (p.qos === 2) s.addInflightIn(pid);
-  ack(c, p.qos, pid, reached === 0 && v5 ? RC.NO_MATCHING_SUBSCRIBERS : 0, undefined);
+  const okRc = reached === 0 && v5 ? RC.NO_MATCHING_SUBSCRIBERS : 0;
+  if (p.qos !== 0) {
+    const hold = e.hooks.durable?.(c.ctx!, m);
+    const changed = records !== null && records.writes !== before;
+    if (hold !== undefined || changed) {
+      e.count('acks_deferred');
+      const wait = changed ? (hold !== undefined ? Promise.all([hold, e.store.flush()]) : e.store.flush()) : hold!;
+      if (p.qos === 2) holdPubrec(s, pid, wait);
+      (c.acks ??= new AckQueue(c, v5 ? L.receiveMaximum : L.maxInflightIn)).push(p.qos, pid, okRc, undefined, wait,
+        p.qos === 2 ? () => { s.deleteInflightIn(pid); } : undefined); // refused: a resend is a new PUBLISH
+    } else ack(c, p.qos, pid, okRc, undefined);
+  }
   e.hooks.published?.(c.ctx!, m);
 }
 
+/** An ack now, or behind the connection's waiting ones [MQTT-4.6.0-2]. */
 function ack(c: Connection, qos: number, pid: number, rc: number, why: string | undefined): void {
   if (qos === 0) return;
-  const cmd = qos === 1 ? 'puback' : 'pubrec';
-  if (c.version !== 5 || rc === 0) { c.send({ cmd, messageId: pid }); return; }
-  c.send({ cmd, messageId: pid, reasonCode: rc, properties: rc >= 0x80 ? c.reasonProps(why) : undefined });
+  if (c.acks !== null && c.acks.size > 0) c.acks.push(qos as 1 | 2, pid, rc, why, null);
+  else sendAck(c, qos, pid, rc, why);
 }
 
 function hasAny(o: object): boolean {

@@ -3,6 +3,11 @@
  * board with only a WebSocket client is a first-class device. The hub keeps the
  * device's retained status itself: online after `auth`, offline when the socket
  * closes (the WebSocket equivalent of an MQTT last will).
+ * A `telemetry` or `meta` frame with an `id` asks for an acknowledgement: its
+ * reply comes after what it carries is committed (design.md: "an acknowledgement
+ * means stored"; bus.publish with `durable`), or is an error the device retries:
+ * OVERLOADED (ingest queue full) or STORE_UNAVAILABLE (the store failed).
+ * Replies then follow commit order, not frame order: match them by `id`.
  */
 import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
@@ -17,6 +22,7 @@ import type { TokenBucket } from '../../auth/limits.js';
 import type { LiveHandle } from '../../auth/live.js';
 import { closeReasonMustBeUtf8 } from '../ws-close.js';
 import { RetainedLimitError } from '../../auth/retained-budget.js';
+import { NotStored } from '../../bus/hold.js';
 
 export interface DeviceDoorOptions {
   maxFrameBytes: number;
@@ -128,22 +134,22 @@ export function createDeviceDoor(bus: Bus, log: Logger, opts: DeviceDoorOptions,
       if (!security.allow(who, 'publish', topic, 'ws/device')) return fail(c, f.id, 'FORBIDDEN', `not allowed to publish to "${topic}"`);
     }
     /** Publish unless the payload passes a shape bound (bus/shape.ts); false when refused (answered). */
-    const publish = async (t: string, payload: string, retain: boolean) => {
+    const publish = async (t: string, payload: string, retain: boolean, durable = false) => {
       const bad = security.shapes.check('ws_device', t, payload, who);
       if (bad) {
         fail(c, f.id, 'PAYLOAD_LIMIT', bad.message);
         return false;
       }
-      await bus.publish(t, payload, { retain, qos: 1 });
+      await bus.publish(t, payload, { retain, qos: 1, durable });
       return true;
     };
     switch (f.op) {
       case 'meta':
-        if (await publish(deviceTopic.meta(device), JSON.stringify(f.meta), true)) ok(c, f.id, null);
+        if (await publish(deviceTopic.meta(device), JSON.stringify(f.meta), true, f.id !== undefined)) ok(c, f.id, null);
         return;
       case 'telemetry': {
         const body = f.ts === undefined ? f.data : { ...f.data, ts: f.ts };
-        if (await publish(deviceTopic.telemetry(device), JSON.stringify(body), false)) ok(c, f.id, null);
+        if (await publish(deviceTopic.telemetry(device), JSON.stringify(body), false, f.id !== undefined)) ok(c, f.id, null);
         return;
       }
       case 'pub': {
@@ -183,6 +189,7 @@ export function createDeviceDoor(bus: Bus, log: Logger, opts: DeviceDoorOptions,
       if (!parsed.ok) return fail(c, parsed.id, parsed.code, parsed.message);
       handle(c, parsed.value).catch((err: unknown) => {
         if (err instanceof RetainedLimitError) return fail(c, parsed.value.id, 'RETAINED_LIMIT', err.message);
+        if (err instanceof NotStored) return fail(c, parsed.value.id, err.why === 'full' ? 'OVERLOADED' : 'STORE_UNAVAILABLE', `not stored: ${err.message}`);
         // summarised: a device that can trigger one failure can trigger it in a loop
         security.logs.note('error', `failed:ws_device:${c.device}:${(err as Error)?.message}`, { err, device: c.device }, 'device frame failed');
         fail(c, parsed.value.id, 'INTERNAL');
