@@ -21,6 +21,12 @@ import { retainedFirst } from './retained-first.js';
 export interface CoreBusOptions {
   hooks?: Partial<Hooks>;
   limits?: Partial<EngineLimits>;
+  /**
+   * Asked before an in-process retained publish (WebSocket doors, services)
+   * reaches the engine, which runs no hooks for those: an Error refuses it (the
+   * publish rejects with it, nothing is routed). The hub's retained budget.
+   */
+  admitRetained?: (topic: string, payloadBytes: number) => Error | undefined;
 }
 
 /** A bus that also exposes its engine, for the MQTT door (TCP, TLS, /mqtt). */
@@ -45,8 +51,14 @@ const asRetained = (m: EngineMessage): BusMessage => ({ topic: m.topic, payload:
 export function createCoreBus(opts: CoreBusOptions = {}): CoreBus {
   const mqtt = new Engine({ hooks: opts.hooks, limits: opts.limits });
 
-  const publish = (topic: string, payload: Buffer | string, o: PublishOptions = {}) =>
-    mqtt.publish({ topic, payload, qos: o.qos ?? 0, retain: o.retain ?? false });
+  const admit = opts.admitRetained;
+  const publish = (topic: string, payload: Buffer | string, o: PublishOptions = {}): Promise<void> => {
+    if (o.retain && admit) {
+      const refused = admit(topic, typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length);
+      if (refused) return Promise.reject(refused);
+    }
+    return mqtt.publish({ topic, payload, qos: o.qos ?? 0, retain: o.retain ?? false });
+  };
 
   const retained = async (filter: string): Promise<BusMessage[]> => (await mqtt.retained(filter)).map(asRetained);
 

@@ -80,6 +80,8 @@ export interface MqttPolicy {
   subscribe?(who: Identity, c: ClientContext, filter: string): number;
   /** The connection is gone (reason as the engine names it: 'disconnect', 'takeover', 'keepalive', …). */
   disconnected?(who: Identity, c: ClientContext, reason: string): void;
+  /** An in-process retained publish (no client, no hooks: WebSocket doors, services); an Error refuses it (bus/core.ts admitRetained). */
+  localRetained?(topic: string, payloadBytes: number): Error | undefined;
 }
 
 const principalOf = (c: ClientContext) => c.principal as Principal | undefined;
@@ -108,7 +110,7 @@ export function mqttCoreHooks(sec: Security, log: Logger, tlsClientAuth: string,
       if (cn) return admit({ kind: 'device', id: cn, role: 'device', credential: 'cert' }, c);
       const mark = sec.live.mark();
       try {
-        const r = await sec.authenticator.authenticate(credentials(c.username, c.password), remote);
+        const r = await sec.authenticator.authenticate(credentials(c.username, c.password), remote, c.meta.proxied === true);
         if (r.ok) return admit(r.identity, c, mark);
         sec.authFailures.record('mqtt', remote, r.code, { clientId: c.clientId });
         return { ok: false, reasonCode: r.code === 'BAD_CREDENTIALS' ? Reason.BAD_CREDENTIALS : Reason.NOT_AUTHORIZED, reasonString: r.message };

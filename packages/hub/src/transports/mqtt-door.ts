@@ -61,7 +61,10 @@ export interface MqttDoorDeps {
 export function embeddedBusOptions(cfg: HubConfig, security: Security, log: Logger, policy?: MqttPolicy, engineRef?: { disconnect?: (clientId: string) => void }): EmbeddedBusOptions {
   const engine = cfg.mqttEngine as 'core' | 'aedes';
   if (engine === 'aedes') return { kind: 'embedded', engine };
-  return { kind: 'embedded', engine, limits: mqttLimits(cfg), hooks: mqttCoreHooks(security, log, cfg.tlsClientAuth, policy, engineRef) };
+  return {
+    kind: 'embedded', engine, limits: mqttLimits(cfg), hooks: mqttCoreHooks(security, log, cfg.tlsClientAuth, policy, engineRef),
+    ...(policy?.localRetained ? { admitRetained: policy.localRetained } : {}),
+  };
 }
 
 /** The door of an embedded bus, its security installed (Aedes) or already in its hooks (core). One per hub. */
@@ -88,7 +91,11 @@ export function openMqttDoor(bus: EmbeddedBus, d: MqttDoorDeps): MqttDoor {
       return {
         engine: 'core',
         // The engine's framer refuses a packet over its maxPacketBytes before reading its body (v5: DISCONNECT 0x95).
-        handle: (stream, meta) => engine.handle(stream, { remote: meta.remote, transport: meta.transport, ...(meta.tlsCommonName ? { tlsCommonName: meta.tlsCommonName } : {}) }),
+        // /mqtt: the client's address and whether it came through a proxy come from the upgrade request (auth/peer.ts), as on Aedes.
+        handle: (stream, meta) => {
+          const peer = meta.req ? d.security.peer(meta.req) : { address: meta.remote, proxied: false };
+          engine.handle(stream, { remote: peer.address, proxied: peer.proxied, transport: meta.transport, ...(meta.tlsCommonName ? { tlsCommonName: meta.tlsCommonName } : {}) });
+        },
         get connectedClients() {
           return engine.connectedClients;
         },
