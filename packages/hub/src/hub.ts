@@ -27,6 +27,7 @@ import { createMqttTcpServer, createMqttTlsServer, createMqttWsHandler } from '.
 import { SessionOwners } from './auth/mqtt-policy.js';
 import { RetainedBudget } from './auth/retained-budget.js';
 import { corePolicy } from './transports/mqtt-core-policy.js';
+import type { EngineLink } from './transports/mqtt-core-security.js';
 import { embeddedBusOptions, openMqttDoor } from './transports/mqtt-door.js';
 import { createHttpHandler } from './http/routes.js';
 import { createHttpServer, listen } from './http/server.js';
@@ -100,7 +101,7 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
     isRegisteredDevice: async (id: string) => Boolean(ids && (await ids.getDevice(id))),
   };
   /** Filled by openMqttDoor for the core engine: how the hooks end a connection (revocation). */
-  const engineRef: { disconnect?: (clientId: string) => void } = {};
+  const engineRef: EngineLink = {};
   let bus: Bus;
   try {
     bus = await createBus(cfg.bus ? { kind: 'external', url: cfg.bus } : embeddedBusOptions(cfg, security, log, corePolicy(mqttPolicy, security), engineRef));
@@ -109,7 +110,7 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
     await closeStorage();
     throw err;
   }
-  const door = isEmbedded(bus) ? openMqttDoor(bus, { security, log, tlsClientAuth: cfg.tlsClientAuth, maxPacketBytes: cfg.mqttMaxPacketBytes, policy: mqttPolicy, engineRef }) : undefined;
+  const door = isEmbedded(bus) ? openMqttDoor(bus, { security, log, tlsClientAuth: cfg.tlsClientAuth, maxPacketBytes: cfg.mqttMaxPacketBytes, policy: mqttPolicy, engineRef, sysIntervalSec: cfg.mqttSysIntervalSec }) : undefined;
   const registry = await startRegistry(bus, store, (err) => log.warn({ err }, 'registry snapshot failed'), {
     maxDepth: cfg.maxPayloadDepth, maxKeys: cfg.maxPayloadKeys, maxMetaBytes: cfg.maxMetaBytes, maxDevices: cfg.maxDevices, maxMetricsPerDevice: cfg.maxMetricsPerDevice,
   });
@@ -206,6 +207,7 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
       await retention?.stop();
       await ha?.stop();
       await commands.stop();
+      door?.close();
       await fanout.close();
       await registry.stop();
       await services.stop();
