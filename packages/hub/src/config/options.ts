@@ -13,6 +13,8 @@ const bool = (d: boolean, doc: string, extra: Partial<OptionDef<'bool'>> = {}): 
 
 /** The embedded bus's MQTT engine when --mqtt-engine is not given: `core` once issue 12's bars hold (docs/mqtt.md). */
 export const DEFAULT_MQTT_ENGINE: 'core' | 'aedes' = 'aedes';
+/** The release that removes `--mqtt-engine aedes` (selectable for one release after `core` became the default in 0.2.0). */
+export const AEDES_REMOVED_IN = '0.3.0';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -47,6 +49,8 @@ export const hubOptions = o({
   mqttReceiveMaximum: int(64, '`core`: Receive Maximum announced to MQTT 5 clients: QoS 2 PUBLISHes a client may have awaiting PUBREL; one more is DISCONNECT 0x93.', { min: 1, max: 65535, group: 'MQTT', advanced: true }),
   mqttTopicAliasMaximum: int(16, '`core`: topic aliases a MQTT 5 client may set towards the hub (0: none); the hub also uses up to this many towards a client that allows them.', { min: 0, max: 65535, group: 'MQTT', advanced: true }),
   mqttServerKeepAlive: int(0, '`core`: longest keep alive (seconds) an MQTT 5 client may use: a client asking for more is given this one as Server Keep Alive in CONNACK (one asking for none keeps none, as in the Paho reference broker); 0: the client\'s own always.', { min: 0, max: 65535, group: 'MQTT', advanced: true }),
+  mqttAckReasonStrings: bool(false, '`core`: a refused MQTT 5 PUBLISH is answered PUBACK/PUBREC with its reason code and also a Reason String (when the client did not turn problem information off). Off by default: the reason code says it all, and some clients (the Eclipse Paho test client) cannot parse an acknowledgement with properties (docs/mqtt.md).', { group: 'MQTT', advanced: true }),
+  mqttSysIntervalSec: int(10, '`core`: seconds between updates of the `$SYS/broker/…` tree (retained counters, published when changed; connections are announced as they happen). 0: on connections only. Only `admin` may subscribe to `$SYS/#` (docs/mqtt.md).', { min: 0, max: 86400, group: 'MQTT', advanced: true }),
   mqttMaxQueuedPerSession: int(1000, '`core`: messages queued for one session (offline, or beyond its receive maximum). When full, QoS 0 is dropped first, then the new message; each drop is counted (fieldlink_mqtt_engine_total).', { min: 1, max: 10000000, group: 'MQTT', advanced: true }),
   mqttMaxInflightIn: int(64, '`core`: QoS 2 PUBLISHes an MQTT 3.1.1 client may have awaiting PUBREL (MQTT 5 clients: --mqtt-receive-maximum); more close the connection.', { min: 1, max: 65535, group: 'MQTT', advanced: true }),
   mqttMaxSubscriptionsPerClient: int(256, '`core`: subscriptions one MQTT client may hold; more are refused (SUBACK 0x97, 0x80 on 3.1.1).', { min: 1, max: 100000, group: 'MQTT', advanced: true }),
