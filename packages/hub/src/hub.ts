@@ -11,7 +11,7 @@ import type tls from 'node:tls';
 import { CloseCodes, PROTOCOL_VERSION } from '@fieldlink/protocol';
 import { createBus, isEmbedded, type Bus } from './bus/index.js';
 import { openAlerts, openIdentities, openStore, startRetention, type AlertStore, type ClosableIdentityStore, type Store } from './storage/index.js';
-import type { HubConfig } from './config/options.js';
+import { AEDES_REMOVED_IN, type HubConfig } from './config/options.js';
 import { createLogger, type Logger } from './log.js';
 import { anonymousRole, createSecurity, isLoopback, proxiedAnonymousRole, type Security } from './auth/index.js';
 import { startRevocationWatch, type RevocationWatch } from './auth/revocation.js';
@@ -81,6 +81,7 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
   }
   const warnings = !isLoopback(cfg.host) && anon ? [`listening on ${cfg.host} with anonymous ${anon} access: anyone who reaches these ports can act as ${anon}`] : [];
   for (const w of warnings) log.warn(w);
+  if (!cfg.bus && cfg.mqttEngine === 'aedes') log.warn(`--mqtt-engine aedes is deprecated (MQTT 3.1.1 only) and removed in ${AEDES_REMOVED_IN}: the default engine \`core\` speaks 3.1.1 and 5.0 (docs/mqtt.md)`);
   if (cfg.trustedProxies.length && !proxiedAnonymousRole(cfg, anon) && !(await ids?.hasAny())) {
     log.warn('--trusted-proxies is set but no identities exist: clients through the proxy get no anonymous access and cannot log in yet (fieldlink user add, token create, device add)');
   }
