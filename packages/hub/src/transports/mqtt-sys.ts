@@ -11,7 +11,7 @@
  *
  * The topics are SYS_TOPICS (docs/mqtt.md prints them). Retained ones are
  * republished every --mqtt-sys-interval-sec seconds when changed; events as each
- * happens (clients/connected with them).
+ * happens.
  * A message the bus refuses (engine shutting down) is dropped: $SYS is a view.
  */
 import type { Engine } from '@fieldlink/mqtt';
@@ -70,13 +70,12 @@ export function startSysTree(bus: Bus, engine: Engine, o: { intervalSec: number;
   const timer = o.intervalSec > 0 ? setInterval(tick, o.intervalSec * 1000) : undefined;
   timer?.unref();
   return {
+    // Events only: the counts wait for the next tick (counting connections is O(n); a burst of n connects must stay O(n)).
     connected(clientId) {
       put('new/clients', clientId, false);
-      state('clients/connected', engine.connectedClients);
     },
     disconnected(clientId) {
       put('disconnect/clients', clientId, false);
-      state('clients/connected', engine.connectedClients);
     },
     stop() {
       if (timer) clearInterval(timer);
