@@ -11,7 +11,7 @@ import type tls from 'node:tls';
 import { CloseCodes, PROTOCOL_VERSION } from '@fieldlink/protocol';
 import { createBus, isEmbedded, type Bus } from './bus/index.js';
 import { openAlerts, openIdentities, openStore, startRetention, type AlertStore, type ClosableIdentityStore, type Durability, type MqttStateStore, type Store } from './storage/index.js';
-import type { HubConfig } from './config/options.js';
+import { AEDES_REMOVED_IN, type HubConfig } from './config/options.js';
 import { createLogger, type Logger } from './log.js';
 import { anonymousRole, createSecurity, isLoopback, proxiedAnonymousRole, type Security } from './auth/index.js';
 import { startRevocationWatch, type RevocationWatch } from './auth/revocation.js';
@@ -27,6 +27,7 @@ import { createMqttTcpServer, createMqttTlsServer, createMqttWsHandler } from '.
 import { SessionOwners } from './auth/mqtt-policy.js';
 import { RetainedBudget } from './auth/retained-budget.js';
 import { corePolicy } from './transports/mqtt-core-policy.js';
+import type { EngineLink } from './transports/mqtt-core-security.js';
 import { embeddedBusOptions, openMqttDoor } from './transports/mqtt-door.js';
 import { createHttpHandler } from './http/routes.js';
 import { createHttpServer, listen } from './http/server.js';
@@ -80,6 +81,7 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
   }
   const warnings = !isLoopback(cfg.host) && anon ? [`listening on ${cfg.host} with anonymous ${anon} access: anyone who reaches these ports can act as ${anon}`] : [];
   for (const w of warnings) log.warn(w);
+  if (!cfg.bus && cfg.mqttEngine === 'aedes') log.warn(`--mqtt-engine aedes is deprecated (MQTT 3.1.1 only) and removed in ${AEDES_REMOVED_IN}: the default engine \`core\` speaks 3.1.1 and 5.0 (docs/mqtt.md)`);
   if (cfg.trustedProxies.length && !proxiedAnonymousRole(cfg, anon) && !(await ids?.hasAny())) {
     log.warn('--trusted-proxies is set but no identities exist: clients through the proxy get no anonymous access and cannot log in yet (fieldlink user add, token create, device add)');
   }
@@ -100,7 +102,7 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
     isRegisteredDevice: async (id: string) => Boolean(ids && (await ids.getDevice(id))),
   };
   /** Filled by openMqttDoor for the core engine: how the hooks end a connection (revocation). */
-  const engineRef: { disconnect?: (clientId: string) => void } = {};
+  const engineRef: EngineLink = {};
   let bus: Bus;
   /** The core engine's sessions, retained messages, queues and deadlines, in the store (storage/mqtt-state.ts); restored by createBus. */
   let mqttState: MqttStateStore | undefined;
@@ -113,7 +115,7 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
     await closeStorage();
     throw err;
   }
-  const door = isEmbedded(bus) ? openMqttDoor(bus, { security, log, tlsClientAuth: cfg.tlsClientAuth, maxPacketBytes: cfg.mqttMaxPacketBytes, policy: mqttPolicy, engineRef }) : undefined;
+  const door = isEmbedded(bus) ? openMqttDoor(bus, { security, log, tlsClientAuth: cfg.tlsClientAuth, maxPacketBytes: cfg.mqttMaxPacketBytes, policy: mqttPolicy, engineRef, sysIntervalSec: cfg.mqttSysIntervalSec }) : undefined;
   const registry = await startRegistry(bus, store, (err) => log.warn({ err }, 'registry snapshot failed'), {
     maxDepth: cfg.maxPayloadDepth, maxKeys: cfg.maxPayloadKeys, maxMetaBytes: cfg.maxMetaBytes, maxDevices: cfg.maxDevices, maxMetricsPerDevice: cfg.maxMetricsPerDevice,
   });
@@ -210,6 +212,7 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
       await retention?.stop();
       await ha?.stop();
       await commands.stop();
+      door?.close();
       await fanout.close();
       await registry.stop();
       await services.stop();

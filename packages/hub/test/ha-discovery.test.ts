@@ -1,8 +1,8 @@
 // Home Assistant MQTT discovery (--ha-discovery) checked by Python paho, as Home
 // Assistant uses it (fixtures/ha_discovery.py validates every config message with
 // Jinja2): over MQTT 3.1.1 against the embedded broker, over MQTT 5 against the
-// embedded core engine (--mqtt-engine core; Aedes speaks 3.1.1 only), and over
-// MQTT 5 through `--bus` on a Mosquitto started here. Also: configs follow
+// embedded core engine (the default engine), and over MQTT 5 through `--bus` on
+// a Mosquitto started here. Also: configs follow
 // a meta change and are cleared when a device is removed; off by default.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';

@@ -161,3 +161,27 @@ async function mqttConnectQueued(door: keyof typeof doors, clientId: string): Pr
   open.push(c);
   return { c, got };
 }
+
+test('a refused MQTT 5 PUBLISH: PUBACK/PUBREC 0x87 without a Reason String by default; with --mqtt-ack-reason-strings, with one', async () => {
+  const ack = async (h: Hub, qos: 1 | 2) => {
+    const c = await mqttConnect(`mqtt://127.0.0.1:${h.mqttPort}`, { protocolVersion: 5, clientId: `refused-${++n}` });
+    const got = await new Promise<{ code?: number; props?: Record<string, unknown> }>((resolve) => {
+      c.publish('$Topic/refused', 'x', { qos }, (err, packet) => resolve({ code: (err as { code?: number } | undefined)?.code, props: (packet as { properties?: Record<string, unknown> } | undefined)?.properties }));
+    });
+    await end(c);
+    return got;
+  };
+  for (const qos of [1, 2] as const) {
+    const d = await ack(hub, qos);
+    assert.equal(d.code, 0x87, `QoS ${qos}: refused`);
+    assert.equal(d.props?.reasonString, undefined, `QoS ${qos}: no Reason String by default`);
+  }
+  const verbose = await startTestHub({ mqttEngine: 'core', publishRate: 0, mqttAckReasonStrings: true });
+  try {
+    const v = await ack(verbose, 1);
+    assert.equal(v.code, 0x87);
+    assert.equal(typeof v.props?.reasonString, 'string', 'the Reason String when asked for');
+  } finally {
+    await verbose.stop();
+  }
+});

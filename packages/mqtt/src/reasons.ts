@@ -50,6 +50,8 @@ export function connectReturnCode(reason: number): number {
     case RC.CLIENT_ID_INVALID: return 2;
     case RC.BAD_USERNAME_OR_PASSWORD: return 4;
     case RC.NOT_AUTHORIZED: case RC.BANNED: case RC.BAD_AUTHENTICATION_METHOD: return 5;
+    // a will the server refuses (topic or payload) is not a reason to retry later: 5, as Aedes answers it
+    case RC.TOPIC_NAME_INVALID: case RC.PAYLOAD_FORMAT_INVALID: return 5;
     default: return 3; // server unavailable: busy, shutting down, rate, anything else
   }
 }

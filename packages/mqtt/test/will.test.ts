@@ -89,3 +89,14 @@ test('a will the hook refuses at CONNECT: CONNACK with its code', async () => {
   const c = await connect(e, { version: 5, will });
   assert.equal(c.connack!.reasonCode, 0x87);
 });
+
+test('a will the authorizePublish hook refuses refuses the CONNECT: v5 with the hook\'s reason, 3.1.1 with return code 5 (not 3: retrying cannot help)', async () => {
+  const e = engine({ hooks: { authorizePublish: (_c, m) => (m.topic === 'w/bad' ? 0x90 : m.topic === 'w/shape' ? 0x99 : 0) } });
+  const v5 = await connect(e, { version: 5, will: { ...will, topic: 'w/bad' } });
+  assert.equal(v5.connack!.reasonCode, 0x90);
+  for (const topic of ['w/bad', 'w/shape']) {
+    const v4 = await connect(e, { will: { ...will, topic } });
+    assert.equal(v4.connack!.returnCode, 5, topic);
+  }
+  assert.equal((await connect(e, { will })).connack!.returnCode, 0, 'an allowed will connects');
+});

@@ -33,6 +33,12 @@ export interface CoreBusOptions {
   limits?: Partial<EngineLimits>;
   /** Where the engine's state outlives the process; default: memory only (lost on restart). */
   store?: EngineStore;
+  /**
+   * Asked before an in-process retained publish (WebSocket doors, services)
+   * reaches the engine, which runs no hooks for those: an Error refuses it (the
+   * publish rejects with it, nothing is routed). The hub's retained budget.
+   */
+  admitRetained?: (topic: string, payloadBytes: number) => Error | undefined;
 }
 
 /** A bus that also exposes its engine, for the MQTT door (TCP, TLS, /mqtt). */
@@ -79,7 +85,12 @@ export async function createCoreBus(opts: CoreBusOptions = {}): Promise<CoreBus>
   const mqtt = new Engine({ hooks: { ...opts.hooks, durable }, limits: opts.limits, ...(opts.store ? { store: opts.store } : {}) });
   if (opts.store) await mqtt.restore();
 
+  const admit = opts.admitRetained;
   const publish = async (topic: string, payload: Buffer | string, o: PublishOptions = {}): Promise<void> => {
+    if (o.retain && admit) {
+      const refused = admit(topic, typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length);
+      if (refused) throw refused;
+    }
     const m = await mqtt.publish({ topic, payload, qos: o.qos ?? 0, retain: o.retain ?? false });
     if (o.durable) await Promise.all([holdsOf(m), o.retain ? mqtt.store.flush() : undefined]); // a retained one: its record committed too
   };

@@ -6,11 +6,12 @@
  * engine's own (SENT_REASONS) and those of the hub's hooks (HOOK_REASONS).
  */
 import { PROFILES, SENT_REASONS } from '@fieldlink/mqtt';
-import { DEFAULT_MQTT_ENGINE, hubOptions } from '../config/options.js';
+import { AEDES_REMOVED_IN, DEFAULT_MQTT_ENGINE, hubOptions } from '../config/options.js';
 import { LIMIT_OPTIONS, PROFILE_DOCS, type MqttProfile } from '../config/mqtt.js';
 import { kebab, type OptionDef } from '../config/schema.js';
 import { MQTT5_FEATURES } from '../transports/mqtt-features.js';
 import { HOOK_REASONS } from '../transports/mqtt-core-security.js';
+import { SYS_PREFIX, SYS_TOPICS } from '../transports/mqtt-sys.js';
 
 const hex = (n: number) => `0x${n.toString(16).toUpperCase().padStart(2, '0')}`;
 const options = hubOptions as Record<string, OptionDef>;
@@ -40,6 +41,10 @@ function limitRows(): string[] {
   });
 }
 
+function sysRows(): string[] {
+  return SYS_TOPICS.map((t) => `| \`${SYS_PREFIX}/${t.topic}\` | ${t.retained ? 'yes, updated when changed' : 'no: an event'} | ${cell(t.payload)} |`);
+}
+
 function reasonRows(): string[] {
   const all = [...SENT_REASONS.map((r) => ({ ...r, by: 'engine' })), ...HOOK_REASONS.map((r) => ({ ...r, by: 'hub hooks' }))];
   all.sort((a, b) => a.code - b.code || a.by.localeCompare(b.by));
@@ -59,9 +64,10 @@ the same identities, access rules (\`--acl-file\`) and limits apply on each.
 ## Engines
 
 \`--mqtt-engine core\` is Fieldlink's own engine (\`packages/mqtt\`): MQTT 3.1.1
-and 5.0. \`--mqtt-engine aedes\` is Aedes 1.2, MQTT 3.1.1 only (a protocol level 5
-CONNECT is refused); it stays selectable for one release after \`core\` becomes
-the default, then it is removed. The default today: \`${DEFAULT_MQTT_ENGINE}\`.
+and 5.0, the default from 0.2.0. \`--mqtt-engine aedes\` is Aedes 1.2, MQTT 3.1.1
+only (a protocol level 5 CONNECT is refused): it stays selectable for one release
+after \`core\` became the default and is removed in ${AEDES_REMOVED_IN}. The default
+of this build: \`${DEFAULT_MQTT_ENGINE}\`.
 Everything below is the \`core\` engine. With \`--bus\` (an external broker) the hub
 serves no MQTT door: that broker does.
 
@@ -119,12 +125,33 @@ the new message is refused (\`queue_full\`).
 | --- | --- | --- | --- | --- |
 ${limitRows().join('\n')}
 
+## \`$SYS\`
+
+The hub publishes the \`core\` engine's \`$SYS\` tree, named as Mosquitto names
+its topics (Aedes publishes its own \`$SYS/{broker id}/…\`). Only \`admin\` may
+subscribe to \`$SYS/#\` by default, and no wildcard grant or filter covers it
+[MQTT-4.7.2-1]; clients cannot publish under \`$\`. Retained values are checked
+every ${flag('mqttSysIntervalSec')} seconds (${String(options.mqttSysIntervalSec!.default)}) and republished when changed.
+
+| topic | retained | payload |
+| --- | --- | --- |
+${sysRows().join('\n')}
+
 ## Reason codes the hub sends
 
 MQTT 3.1.1 has no reason codes beyond CONNACK return codes (0x85 → 2, 0x86 → 4,
-0x87/0x8A/0x8C → 5, 0x84 → 1, anything else → 3) and SUBACK 0x80; a refused
-3.1.1 PUBLISH is acknowledged and dropped [MQTT-3.3.5-2], and a violation that
-MQTT 5 answers with DISCONNECT closes the connection.
+0x87/0x8A/0x8C and a refused will's 0x90/0x99 → 5, 0x84 → 1, anything else → 3)
+and SUBACK 0x80; a refused 3.1.1 PUBLISH is acknowledged and dropped
+[MQTT-3.3.5-2], and a violation that MQTT 5 answers with DISCONNECT closes the
+connection.
+
+Reason Strings: CONNACK and DISCONNECT carry one when the client did not set
+Request Problem Information to 0 [MQTT-3.1.2-29]. A refused PUBLISH is answered
+PUBACK/PUBREC with its reason code only, unless \`--mqtt-ack-reason-strings\` is
+on: the code already says why (0x87, 0x90, 0x97, 0x99), and clients that parse
+acknowledgements strictly break on the property (the Eclipse Paho test client
+asserts a PUBACK is 2 to 4 bytes long, so \`test_dollar_topics\` fails with one,
+though the specification allows it). The refusal is counted and logged either way.
 
 | code | name | packets | sent by | when |
 | --- | --- | --- | --- | --- |

@@ -27,6 +27,7 @@ export const LIMIT_OPTIONS = {
   maxRetainedBytes: 'retainedMaxBytes',
   maxClientIdBytes: 'mqttMaxClientIdBytes',
   maxWriteBufferBytes: 'mqttMaxWriteBufferBytes',
+  ackReasonStrings: 'mqttAckReasonStrings',
 } as const satisfies Partial<Record<keyof EngineLimits, keyof HubConfig>>;
 
 /** What each profile is for (its values are the engine's PROFILES). */
@@ -50,6 +51,7 @@ export function mqttLimits(cfg: HubConfig): Partial<EngineLimits> {
     maxRetainedBytes: cfg.retainedMaxBytes,
     maxClientIdBytes: cfg.mqttMaxClientIdBytes,
     maxWriteBufferBytes: cfg.mqttMaxWriteBufferBytes,
+    ackReasonStrings: cfg.mqttAckReasonStrings,
   };
   return { ...fromOptions, ...PROFILES[cfg.mqttProfile as MqttProfile] };
 }

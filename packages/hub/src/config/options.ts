@@ -11,8 +11,10 @@ const str = (d: string, doc: string, extra: Partial<OptionDef<'string'>> = {}): 
 const bool = (d: boolean, doc: string, extra: Partial<OptionDef<'bool'>> = {}): OptionDef<'bool'> => ({ kind: 'bool', default: d, doc, ...extra });
 
 
-/** The embedded bus's MQTT engine when --mqtt-engine is not given: `core` once issue 12's bars hold (docs/mqtt.md). */
-export const DEFAULT_MQTT_ENGINE: 'core' | 'aedes' = 'aedes';
+/** The embedded bus's MQTT engine when --mqtt-engine is not given (issue 12; docs/mqtt.md): `core`, Fieldlink's own. */
+export const DEFAULT_MQTT_ENGINE: 'core' | 'aedes' = 'core';
+/** The release that removes `--mqtt-engine aedes` (selectable for one release after `core` became the default in 0.2.0). */
+export const AEDES_REMOVED_IN = '0.3.0';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -44,11 +46,13 @@ export const hubOptions = o({
   fallbackPorts: bool(false, 'Demo (`npm start`): when --port or --mqtt-port is taken, use a free port instead and print the one chosen. Without it a taken port stops the hub with an error.', { group: 'Demo' }),
   maxFrameBytes: int(65536, 'Largest WebSocket frame accepted on /ws and /ws/device; larger frames get error 1005 (FRAME_TOO_LARGE).', { min: 1024, max: 16777216, group: 'Limits' }),
   mqttMaxPacketBytes: int(1048576, 'Largest MQTT packet accepted (every MQTT door; `core`: also announced as MQTT 5 Maximum Packet Size, and larger ones are DISCONNECT 0x95 before their body is read).', { min: 1024, max: 268435455, group: 'Limits', advanced: true }),
-  mqttEngine: { kind: 'enum', default: DEFAULT_MQTT_ENGINE, values: ['core', 'aedes'], doc: 'MQTT engine of the embedded bus: `core` (@fieldlink/mqtt: MQTT 3.1.1 and 5.0) or `aedes` (Aedes 1.2, MQTT 3.1.1 only; selectable for one release after `core` becomes the default, then removed).', group: 'MQTT' } as OptionDef<'enum'>,
+  mqttEngine: { kind: 'enum', default: DEFAULT_MQTT_ENGINE, values: ['core', 'aedes'], doc: `MQTT engine of the embedded bus: \`core\` (@fieldlink/mqtt: MQTT 3.1.1 and 5.0, the default) or \`aedes\` (Aedes 1.2, MQTT 3.1.1 only; deprecated: selectable for one release after \`core\` became the default, removed in ${AEDES_REMOVED_IN}).`, group: 'MQTT' } as OptionDef<'enum'>,
   mqttProfile: { kind: 'enum', default: 'default', values: ['default', 'paho'], doc: 'Limits of the `core` engine: `default` (the options below) or `paho`, the Eclipse Paho reference broker\'s (receive maximum 2, maximum packet size 256, topic alias maximum 2, server keep alive 60, refused SUBSCRIBE answered 0x80), so its interoperability suite runs unmodified (docs/mqtt.md).', group: 'MQTT' } as OptionDef<'enum'>,
   mqttReceiveMaximum: int(64, '`core`: Receive Maximum announced to MQTT 5 clients: QoS 2 PUBLISHes a client may have awaiting PUBREL; one more is DISCONNECT 0x93.', { min: 1, max: 65535, group: 'MQTT', advanced: true }),
   mqttTopicAliasMaximum: int(16, '`core`: topic aliases a MQTT 5 client may set towards the hub (0: none); the hub also uses up to this many towards a client that allows them.', { min: 0, max: 65535, group: 'MQTT', advanced: true }),
   mqttServerKeepAlive: int(0, '`core`: longest keep alive (seconds) an MQTT 5 client may use: a client asking for more is given this one as Server Keep Alive in CONNACK (one asking for none keeps none, as in the Paho reference broker); 0: the client\'s own always.', { min: 0, max: 65535, group: 'MQTT', advanced: true }),
+  mqttAckReasonStrings: bool(false, '`core`: a refused MQTT 5 PUBLISH is answered PUBACK/PUBREC with its reason code and also a Reason String (when the client did not turn problem information off). Off by default: the reason code says it all, and some clients (the Eclipse Paho test client) cannot parse an acknowledgement with properties (docs/mqtt.md).', { group: 'MQTT', advanced: true }),
+  mqttSysIntervalSec: int(10, '`core`: seconds between updates of the `$SYS/broker/…` tree (retained counters, published when changed; connections are announced as they happen). 0: the counters once at start, then only the connection events. Only `admin` may subscribe to `$SYS/#` (docs/mqtt.md).', { min: 0, max: 86400, group: 'MQTT', advanced: true }),
   mqttMaxQueuedPerSession: int(1000, '`core`: messages queued for one session (offline, or beyond its receive maximum). When full, QoS 0 is dropped first, then the new message; each drop is counted (fieldlink_mqtt_engine_total).', { min: 1, max: 10000000, group: 'MQTT', advanced: true }),
   mqttMaxInflightIn: int(64, '`core`: QoS 2 PUBLISHes an MQTT 3.1.1 client may have awaiting PUBREL (MQTT 5 clients: --mqtt-receive-maximum); more close the connection.', { min: 1, max: 65535, group: 'MQTT', advanced: true }),
   mqttMaxSubscriptionsPerClient: int(256, '`core`: subscriptions one MQTT client may hold; more are refused (SUBACK 0x97, 0x80 on 3.1.1).', { min: 1, max: 100000, group: 'MQTT', advanced: true }),

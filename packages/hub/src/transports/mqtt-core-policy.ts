@@ -11,14 +11,17 @@
  * the cap 0x8F. The connection handle for claims is `c.meta`, one object per
  * connection.
  *
- * Not covered here: retained messages published in-process (WebSocket doors,
- * services) reach the core engine without hooks, so they are not charged to
- * the budget on `--mqtt-engine core` (docs/security.md).
+ * Retained messages published in-process (WebSocket doors, services) reach the
+ * core engine without hooks: the bus asks `localRetained` first (bus/core.ts
+ * admitRetained) and charges them to the owner of their topic, as the Aedes path
+ * does (a device's `devices/{id}/…` to that device, else the shared `hub`
+ * account; `$` topics of the hub are not charged); a refusal rejects the publish
+ * with RetainedLimitError (the WebSocket doors answer RETAINED_LIMIT).
  */
 import { isDeviceId } from '@fieldlink/protocol';
 import type { Security } from '../auth/index.js';
 import { ownerKey, publishTopicRefusal, subscribeFilterRefusal, type SessionOwners } from '../auth/mqtt-policy.js';
-import type { RetainedBudget } from '../auth/retained-budget.js';
+import { RetainedLimitError, ownerOfTopic, type RetainedBudget } from '../auth/retained-budget.js';
 import type { MqttPolicy } from './mqtt-core-security.js';
 
 export interface MqttPolicyState {
@@ -65,6 +68,14 @@ export function corePolicy(state: MqttPolicyState, sec: Security): MqttPolicy {
     },
     disconnected(_who, c) {
       state.owners.release(c.clientId, c.meta);
+    },
+    localRetained(topic, payloadBytes) {
+      if (topic.charCodeAt(0) === 36) return undefined;
+      const owner = ownerOfTopic(topic);
+      const why = state.retained.admit(owner, topic, payloadBytes);
+      if (!why) return undefined;
+      note(`retained_${why}`, { door: 'bus', owner, topic: topic.slice(0, 200) });
+      return new RetainedLimitError(why);
     },
   };
 }

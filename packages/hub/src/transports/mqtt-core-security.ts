@@ -80,6 +80,8 @@ export interface MqttPolicy {
   subscribe?(who: Identity, c: ClientContext, filter: string): number;
   /** The connection is gone (reason as the engine names it: 'disconnect', 'takeover', 'keepalive', …). */
   disconnected?(who: Identity, c: ClientContext, reason: string): void;
+  /** An in-process retained publish (no client, no hooks: WebSocket doors, services); an Error refuses it (bus/core.ts admitRetained). */
+  localRetained?(topic: string, payloadBytes: number): Error | undefined;
 }
 
 const principalOf = (c: ClientContext) => c.principal as Principal | undefined;
@@ -92,10 +94,18 @@ function credentials(username: string | undefined, password: Buffer | undefined)
 }
 
 /**
- * `engine.disconnect`: how to end one connection when its credentials are
- * revoked (auth/live.ts); filled in by the door once the engine exists.
+ * How the hooks reach what exists only once the engine does, filled in by the
+ * door (mqtt-door.ts): `disconnect` ends one connection when its credentials are
+ * revoked (auth/live.ts); `onConnect`/`onDisconnect` hear of every accepted
+ * connection and its end (the `$SYS` tree, mqtt-sys.ts).
  */
-export function mqttCoreHooks(sec: Security, log: Logger, tlsClientAuth: string, policy: MqttPolicy = {}, engine: { disconnect?: (clientId: string) => void } = {}): Partial<Hooks> {
+export interface EngineLink {
+  disconnect?(clientId: string): void;
+  onConnect?(clientId: string): void;
+  onDisconnect?(clientId: string): void;
+}
+
+export function mqttCoreHooks(sec: Security, log: Logger, tlsClientAuth: string, policy: MqttPolicy = {}, engine: EngineLink = {}): Partial<Hooks> {
   const admit = async (who: Identity, c: ConnectInfo, mark?: number): Promise<ConnectDecision> => {
     const refused = (await policy.connect?.(who, c)) ?? 0;
     if (refused) return { ok: false, reasonCode: refused };
@@ -108,7 +118,7 @@ export function mqttCoreHooks(sec: Security, log: Logger, tlsClientAuth: string,
       if (cn) return admit({ kind: 'device', id: cn, role: 'device', credential: 'cert' }, c);
       const mark = sec.live.mark();
       try {
-        const r = await sec.authenticator.authenticate(credentials(c.username, c.password), remote);
+        const r = await sec.authenticator.authenticate(credentials(c.username, c.password), remote, c.meta.proxied === true);
         if (r.ok) return admit(r.identity, c, mark);
         sec.authFailures.record('mqtt', remote, r.code, { clientId: c.clientId });
         return { ok: false, reasonCode: r.code === 'BAD_CREDENTIALS' ? Reason.BAD_CREDENTIALS : Reason.NOT_AUTHORIZED, reasonString: r.message };
@@ -144,6 +154,7 @@ export function mqttCoreHooks(sec: Security, log: Logger, tlsClientAuth: string,
 
     // Filed in the revocation registry while connected: revoking its credentials disconnects it (0x98).
     connected(c) {
+      engine.onConnect?.(c.clientId);
       const p = principalOf(c);
       if (!p) return;
       const handle = sec.live.register('mqtt', p.who, () => engine.disconnect?.(c.clientId), p.mark);
@@ -152,6 +163,7 @@ export function mqttCoreHooks(sec: Security, log: Logger, tlsClientAuth: string,
     },
 
     disconnected(c, reason) {
+      engine.onDisconnect?.(c.clientId);
       const p = principalOf(c);
       if (!p) return;
       p.live?.unregister();

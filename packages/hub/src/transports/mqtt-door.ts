@@ -16,7 +16,9 @@ import type { HubConfig } from '../config/options.js';
 import { mqttLimits } from '../config/mqtt.js';
 import type { Logger } from '../log.js';
 import { installMqttSecurity, type MqttSecurityOptions } from './mqtt-security.js';
-import { mqttCoreHooks, type MqttPolicy } from './mqtt-core-security.js';
+import { mqttCoreHooks, type EngineLink, type MqttPolicy } from './mqtt-core-security.js';
+import { startSysTree } from './mqtt-sys.js';
+import { VERSION } from '../version.js';
 import { guardReads } from './mqtt-limit.js';
 
 /** What an adapter knows about one connection (the core engine's ConnectionMeta). */
@@ -38,6 +40,8 @@ export interface MqttDoor {
   counters(): Readonly<Record<string, number>>;
   /** Refusals the engine made itself, as `mqtt:<code name>` rows of fieldlink_errors_total (the hooks count theirs in Security.errors). */
   errors(): Readonly<Record<string, number>>;
+  /** Stops what the door runs beside the engine (the core engine's $SYS timer). */
+  close(): void;
 }
 
 /** Engine counters that are refusals with a code of the one table (docs/errors.md). */
@@ -50,8 +54,10 @@ export interface MqttDoorDeps {
   maxPacketBytes: number;
   /** Client-id/session ownership and the retained budget (auth/mqtt-policy.ts), for the Aedes hooks; the core engine has them in its hooks. */
   policy: Omit<MqttSecurityOptions, 'tlsClientAuth'>;
-  /** Filled here for the core engine: how its hooks end one connection (revocation). */
-  engineRef?: { disconnect?: (clientId: string) => void };
+  /** Filled here for the core engine: how its hooks end one connection (revocation) and tell the $SYS tree of connections. */
+  engineRef?: EngineLink;
+  /** Core engine: seconds between $SYS updates (mqtt-sys.ts); 0 publishes it on connections only. */
+  sysIntervalSec?: number;
 }
 
 /**
@@ -60,10 +66,13 @@ export interface MqttDoorDeps {
  * (they are the engine's constructor options). `policy`: the engine-neutral MQTT
  * policy seam (mqtt-core-security.ts).
  */
-export function embeddedBusOptions(cfg: HubConfig, security: Security, log: Logger, policy?: MqttPolicy, engineRef?: { disconnect?: (clientId: string) => void }): EmbeddedBusOptions {
+export function embeddedBusOptions(cfg: HubConfig, security: Security, log: Logger, policy?: MqttPolicy, engineRef?: EngineLink): EmbeddedBusOptions {
   const engine = cfg.mqttEngine as 'core' | 'aedes';
   if (engine === 'aedes') return { kind: 'embedded', engine };
-  return { kind: 'embedded', engine, limits: mqttLimits(cfg), hooks: mqttCoreHooks(security, log, cfg.tlsClientAuth, policy, engineRef) };
+  return {
+    kind: 'embedded', engine, limits: mqttLimits(cfg), hooks: mqttCoreHooks(security, log, cfg.tlsClientAuth, policy, engineRef),
+    ...(policy?.localRetained ? { admitRetained: policy.localRetained } : {}),
+  };
 }
 
 /** The door of an embedded bus, its security installed (Aedes) or already in its hooks (core). One per hub. */
@@ -82,11 +91,17 @@ export function openMqttDoor(bus: EmbeddedBus, d: MqttDoorDeps): MqttDoor {
         },
         counters: () => ({}),
         errors: () => ({}), // the byte guard counts FRAME_TOO_LARGE into Security.errors itself
+        close: () => undefined, // Aedes publishes its own $SYS
       };
     }
     case 'core': {
       const engine = bus.mqtt;
-      if (d.engineRef) d.engineRef.disconnect = (clientId) => void engine.disconnectClient(clientId);
+      const sys = startSysTree(bus, engine, { intervalSec: d.sysIntervalSec ?? 10, version: VERSION });
+      if (d.engineRef) {
+        d.engineRef.disconnect = (clientId) => void engine.disconnectClient(clientId);
+        d.engineRef.onConnect = (clientId) => sys.connected(clientId);
+        d.engineRef.onDisconnect = (clientId) => sys.disconnected(clientId);
+      }
       // Sessions restored from the store (bus/core.ts) keep their owner across the restart: the principal
       // ({who}) was stored as JSON with the session.
       for (const s of engine.sessions.values()) {
@@ -96,7 +111,11 @@ export function openMqttDoor(bus: EmbeddedBus, d: MqttDoorDeps): MqttDoor {
       return {
         engine: 'core',
         // The engine's framer refuses a packet over its maxPacketBytes before reading its body (v5: DISCONNECT 0x95).
-        handle: (stream, meta) => engine.handle(stream, { remote: meta.remote, transport: meta.transport, ...(meta.tlsCommonName ? { tlsCommonName: meta.tlsCommonName } : {}) }),
+        // /mqtt: the client's address and whether it came through a proxy come from the upgrade request (auth/peer.ts), as on Aedes.
+        handle: (stream, meta) => {
+          const peer = meta.req ? d.security.peer(meta.req) : { address: meta.remote, proxied: false };
+          engine.handle(stream, { remote: peer.address, proxied: peer.proxied, transport: meta.transport, ...(meta.tlsCommonName ? { tlsCommonName: meta.tlsCommonName } : {}) });
+        },
         get connectedClients() {
           return engine.connectedClients;
         },
@@ -106,6 +125,7 @@ export function openMqttDoor(bus: EmbeddedBus, d: MqttDoorDeps): MqttDoor {
           for (const [counter, code] of Object.entries(ENGINE_ERRORS)) if (engine.counters[counter]) out[`mqtt:${code}`] = engine.counters[counter]!;
           return out;
         },
+        close: () => sys.stop(),
       };
     }
   }

@@ -25,6 +25,8 @@ export interface Door {
 
 export interface MqttHub {
   s: Secured;
+  /** The embedded bus's MQTT engine (FIELDLINK_MQTT_ENGINE): where the two differ by design, tests say how. */
+  engine: 'core' | 'aedes';
   ca: Buffer;
   doors: Door[];
   admin: { user: string; password: string };
@@ -99,6 +101,7 @@ export async function mqttHub(over: Partial<HubConfig> = {}): Promise<MqttHub> {
 
   return {
     s,
+    engine: (s.hub.bus as { engine?: 'core' | 'aedes' }).engine ?? 'aedes',
     ca,
     doors,
     admin,
