@@ -126,8 +126,13 @@ export class Session {
     if (this.persistent) this.store.putOutbound(this.clientId, storedOutbound(o));
   }
 
-  addInflightIn(pid: number): void {
+  /** `record` false: the caller records it with recordInflightIn once the message is committed (handlers/publish.ts). */
+  addInflightIn(pid: number, record = true): void {
     this.inflightIn.add(pid);
+    if (record && this.persistent) this.store.putInflightIn(this.clientId, pid);
+  }
+
+  recordInflightIn(pid: number): void {
     if (this.persistent) this.store.putInflightIn(this.clientId, pid);
   }
 

@@ -199,3 +199,23 @@ test('[MQTT-4.3.3-9] a QoS 2 resend on a new connection of a persistent session 
   gates[0]!.open();
   assert.equal((await b.next('pubrec')).messageId, 11);
 });
+
+test('[MQTT-4.3.3-9] a persistent session records a QoS 2 packet id only after the PUBLISH is committed (a crash before: the resend is routed again)', async () => {
+  const store = new GatedStore();
+  const recorded: number[] = [];
+  const put = store.putInflightIn;
+  store.putInflightIn = (clientId, pid) => { recorded.push(pid); put(clientId, pid); };
+  const gates: ReturnType<typeof gate>[] = [];
+  const e = engine({ store, hooks: { durable: () => { const g = gate(); gates.push(g); return g.p; } } });
+  const a = await connect(e, { clientId: 'q2rec', clean: false });
+  a.publish('held/q2', 'x', { qos: 2, messageId: 21 });
+  await tick();
+  assert.equal(gates.length, 1);
+  assert.deepEqual(recorded, [], 'not recorded while the message is not committed');
+  gates[0]!.open();
+  await tick();
+  assert.deepEqual(recorded, [21], 'recorded once committed');
+  assert.ok(await a.none('pubrec'), 'PUBREC waits for that record too');
+  store.flushes.at(-1)!.open();
+  assert.equal((await a.next('pubrec')).messageId, 21);
+});

@@ -67,14 +67,20 @@ export function handlePublish(c: Connection, p: IPublishPacket): void {
     return ack(c, p.qos, pid, v5 ? rc : 0, 'refused');
   }
   const reached = e.route(m, s);
-  if (p.qos === 2) s.addInflightIn(pid);
   const okRc = reached === 0 && v5 ? RC.NO_MATCHING_SUBSCRIBERS : 0;
   if (p.qos !== 0) {
     const hold = e.hooks.durable?.(c.ctx!, m);
+    // A persistent session's QoS 2 packet id means "routed and stored": with a hold it is recorded only once
+    // what the PUBLISH carries is committed. A crash before then makes the client's resend a new PUBLISH
+    // (routed again; history keeps one copy), never a PUBREC for a message that was not stored.
+    const recordLater = p.qos === 2 && hold !== undefined && s.persistent;
+    if (p.qos === 2) s.addInflightIn(pid, !recordLater);
     const changed = records !== null && records.writes !== before;
     if (hold !== undefined || changed) {
       e.count('acks_deferred');
-      const wait = changed ? (hold !== undefined ? Promise.all([hold, e.store.flush()]) : e.store.flush()) : hold!;
+      const wait = recordLater
+        ? hold.then(() => { if (s.inflightIn.has(pid)) s.recordInflightIn(pid); return e.store.flush(); }) // flushes the earlier records too
+        : changed ? (hold !== undefined ? Promise.all([hold, e.store.flush()]) : e.store.flush()) : hold!;
       if (p.qos === 2) holdPubrec(s, pid, wait);
       (c.acks ??= new AckQueue(c, v5 ? L.receiveMaximum : L.maxInflightIn)).push(p.qos, pid, okRc, undefined, wait,
         p.qos === 2 ? () => { s.deleteInflightIn(pid); } : undefined); // refused: a resend is a new PUBLISH
