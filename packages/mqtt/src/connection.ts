@@ -2,12 +2,14 @@
  * One network connection: framer → mqtt-packet parser → dispatch, the state
  * machine (first packet CONNECT [MQTT-3.1.0-1], a second one is a protocol error
  * [MQTT-3.1.0-2]), keep alive (1.5 × [MQTT-3.1.2-24]), the client's v5 limits
- * (Maximum Packet Size, Receive Maximum, Topic Alias Maximum), and writes, corked
- * per event-loop turn. It never owns the socket's lifecycle beyond ending it.
+ * (Maximum Packet Size, Receive Maximum, Topic Alias Maximum), and writes,
+ * coalesced per event-loop iteration (see `writeBuf`). It never owns the
+ * socket's lifecycle beyond ending it.
  */
 import mqttPacket from 'mqtt-packet';
 import type { Duplex } from 'node:stream';
 import { Framer } from './framer.js';
+import { decodePublish } from './publish-codec.js';
 import { dispatch } from './handlers/dispatch.js';
 import { encodePublish, setPacketId, withPacketId, type Msg } from './message.js';
 import { RC } from './reasons.js';
@@ -35,7 +37,9 @@ export class Connection {
   /** v5 Authentication Method of the CONNECT (AUTH packets must carry the same) */
   authMethod: string | undefined = undefined;
   writable = true;
-  private corked = false;
+  /** packets written this event-loop iteration, not yet handed to the stream (see writeBuf) */
+  private pending: Buffer[] | null = null;
+  private pendingBytes = 0;
   private lastRx = Date.now();
   private kaMs = 0;
   private kaTimer: NodeJS.Timeout | null = null;
@@ -58,6 +62,11 @@ export class Connection {
   // FramerSink
   packet(buf: Buffer): void {
     this.lastRx = Date.now();
+    // PUBLISH without properties once connected: decoded here (publish-codec.ts), the rest by mqtt-packet
+    if ((buf[0]! & 0xf0) === 0x30 && this.state === State.Connected && this.held === null) {
+      const p = decodePublish(buf, this.version === 5);
+      if (p !== null) { this.run(p); return; }
+    }
     this.parser.parse(buf);
   }
 
@@ -128,13 +137,41 @@ export class Connection {
     return this.version === 5 && reasonString !== undefined && this.problemInfo && this.engine.limits.ackReasonStrings ? { reasonString } : undefined;
   }
 
+  /**
+   * Write coalescing: packets written during one event-loop iteration (every I/O
+   * callback of its poll phase, so the fan-in of many publishers too) leave as
+   * ONE stream write, one buffer, in order, at setImmediate. Over a WebSocket
+   * that is one frame for many packets, which [MQTT-6.0.0-2] allows (a frame
+   * may hold several packets; receivers must not assume alignment); over TCP it
+   * is one system call. A batch is handed over early at COALESCE_BYTES, and
+   * `writable` counts the bytes held here, so backpressure still means "the
+   * peer is not reading" (maxWriteBufferBytes).
+   */
   writeBuf(buf: Buffer): void {
-    const s = this.stream;
-    if (!this.corked) { this.corked = true; s.cork(); process.nextTick(uncork, this); }
-    if (!s.write(buf) && s.writableLength > this.engine.limits.maxWriteBufferBytes) this.writable = false;
+    if (this.pending === null) {
+      this.pending = [buf];
+      if (toFlush.push(this) === 1) setImmediate(flushAll);
+    } else this.pending.push(buf);
+    this.pendingBytes += buf.length;
+    if (this.pendingBytes >= COALESCE_BYTES) this.flush();
+    else if (this.stream.writableLength + this.pendingBytes > this.engine.limits.maxWriteBufferBytes) this.writable = false;
   }
 
-  uncork(): void { this.corked = false; this.stream.uncork(); }
+  /** Hands what writeBuf held to the stream (idempotent; a no-op once the stream is gone). */
+  flush(): void {
+    const list = this.pending;
+    if (list === null) return;
+    const bytes = this.pendingBytes;
+    this.pending = null;
+    this.pendingBytes = 0;
+    const s = this.stream;
+    if (s.destroyed || s.writableEnded) return;
+    const ok = s.write(list.length === 1 ? list[0]! : Buffer.concat(list, bytes));
+    const was = this.writable;
+    this.writable = ok || s.writableLength <= this.engine.limits.maxWriteBufferBytes;
+    // writeBuf may have said "not writable" for bytes that the stream has now taken without a 'drain' to come
+    if (!was && this.writable && this.session !== null && this.state === State.Connected) this.engine.pump(this.session);
+  }
 
   /**
    * Encodes and writes one PUBLISH. Returns false (nothing written) when it exceeds
@@ -180,8 +217,8 @@ export class Connection {
       this.send({ cmd: 'disconnect', reasonCode: rc, ...(reasonString ? { properties: { reasonString } } : {}) });
     }
     this.closed(reason);
+    this.flush();
     const s = this.stream;
-    if (this.corked) { this.corked = false; s.uncork(); }
     s.end();
     const t = setTimeout(() => s.destroy(), 2000);
     t.unref();
@@ -199,4 +236,12 @@ export class Connection {
   }
 }
 
-function uncork(c: Connection): void { if (c.state !== State.Closed) c.uncork(); }
+/** Bytes held for one connection before they are written without waiting for the iteration's end. */
+const COALESCE_BYTES = 64 * 1024;
+/** Connections with pending writes, flushed once per event-loop iteration by one setImmediate. */
+let toFlush: Connection[] = [];
+function flushAll(): void {
+  const list = toFlush;
+  toFlush = [];
+  for (let i = 0; i < list.length; i++) list[i]!.flush();
+}
