@@ -10,6 +10,7 @@ import mqttPacket from 'mqtt-packet';
 import type { Duplex } from 'node:stream';
 import { Framer } from './framer.js';
 import { decodePublish } from './publish-codec.js';
+import { parseWhole, type ParserSettings } from './parse.js';
 import { dispatch } from './handlers/dispatch.js';
 import { encodePublish, setPacketId, withPacketId, type Msg } from './message.js';
 import { RC } from './reasons.js';
@@ -44,14 +45,13 @@ export class Connection {
   private kaMs = 0;
   private kaTimer: NodeJS.Timeout | null = null;
   private readonly framer: Framer;
-  private readonly parser = mqttPacket.parser();
+  /** for the shared parser (parse.ts) */
+  parserSettings: ParserSettings = NO_SETTINGS;
   /** packets that arrived while CONNECT was being authenticated [MQTT-3.1.4-5] */
   private held: mqttPacket.Packet[] | null = null;
 
   constructor(readonly engine: Engine, readonly stream: Duplex, readonly meta: ConnectionMeta) {
     this.framer = new Framer(engine.limits.maxPacketBytes, this);
-    this.parser.on('packet', (p: mqttPacket.Packet) => this.onPacket(p));
-    this.parser.on('error', (e: Error) => this.onParseError(e));
     stream.on('data', (chunk: Buffer) => { if (this.state !== State.Closed) this.framer.push(chunk); });
     stream.on('drain', () => { this.writable = true; if (this.session) engine.pump(this.session); });
     stream.on('error', () => this.closed('closed'));
@@ -67,7 +67,7 @@ export class Connection {
       const p = decodePublish(buf, this.version === 5);
       if (p !== null) { this.run(p); return; }
     }
-    this.parser.parse(buf);
+    parseWhole(this, buf);
   }
 
   refuse(why: 'too-large' | 'malformed'): void {
@@ -75,7 +75,7 @@ export class Connection {
     this.terminate(why === 'too-large' ? RC.PACKET_TOO_LARGE : RC.MALFORMED, why === 'too-large' ? 'protocol' : 'malformed');
   }
 
-  private onPacket(p: mqttPacket.Packet): void {
+  onPacket(p: mqttPacket.Packet): void {
     if (this.state === State.Closed) return;
     if (this.held !== null) { this.held.push(p); return; }
     this.run(p);
@@ -86,7 +86,7 @@ export class Connection {
     try { dispatch(this, p); } catch { this.engine.count('internal_errors'); this.terminate(RC.UNSPECIFIED, 'server'); }
   }
 
-  private onParseError(e: Error): void {
+  onParseError(e: Error): void {
     if (this.state === State.Closed) return;
     this.engine.count('malformed');
     if (this.state === State.New && /protocol version/i.test(e.message)) {
@@ -236,6 +236,8 @@ export class Connection {
   }
 }
 
+/** mqtt-packet's settings before CONNECT (never mutated by it: it replaces the object) */
+const NO_SETTINGS: ParserSettings = Object.freeze({});
 /** Bytes held for one connection before they are written without waiting for the iteration's end. */
 const COALESCE_BYTES = 64 * 1024;
 /** Connections with pending writes, flushed once per event-loop iteration by one setImmediate. */
