@@ -8,7 +8,8 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
-import { WebSocketServer, createWebSocketStream, type WebSocket } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { WsByteStream } from './ws-stream.js';
 import type { ConnectionLimits } from '../auth/limits.js';
 import type { MqttDoor } from './mqtt-door.js';
 
@@ -58,7 +59,7 @@ function destroyOnError(this: Duplex): void {
  * stream state) alive as long as the connection, ~1–2 KB of every idle client.
  */
 function serveWs(door: MqttDoor, ws: WebSocket, req: IncomingMessage): void {
-  const stream = createWebSocketStream(ws);
+  const stream = new WsByteStream(ws);
   stream.on('error', destroyOnError);
   // `req` only for Aedes (it reads the remote address from it); the core door keeps remote and transport
   door.handle(stream, { remote: req.socket.remoteAddress ?? '?', transport: 'ws', req });
