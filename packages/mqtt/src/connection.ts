@@ -44,7 +44,7 @@ export class Connection {
   private lastRx = Date.now();
   private kaMs = 0;
   private kaTimer: NodeJS.Timeout | null = null;
-  private readonly framer: Framer;
+  readonly framer: Framer;
   /** for the shared parser (parse.ts) */
   parserSettings: ParserSettings = NO_SETTINGS;
   /** packets that arrived while CONNECT was being authenticated [MQTT-3.1.4-5] */
@@ -52,11 +52,13 @@ export class Connection {
 
   constructor(readonly engine: Engine, readonly stream: Duplex, readonly meta: ConnectionMeta) {
     this.framer = new Framer(engine.limits.maxPacketBytes, this);
-    stream.on('data', (chunk: Buffer) => { if (this.state !== State.Closed) this.framer.push(chunk); });
-    stream.on('drain', () => { this.writable = true; if (this.session) engine.pump(this.session); });
-    stream.on('error', () => this.closed('closed'));
-    stream.on('close', () => this.closed('closed'));
-    stream.on('end', () => this.closed('closed'));
+    // shared listener functions that find this connection on the stream: no closures per idle connection
+    (stream as Owned)[CONN] = this;
+    stream.on('data', onData);
+    stream.on('drain', onDrain);
+    stream.on('error', onGone);
+    stream.on('close', onGone);
+    stream.on('end', onGone);
   }
 
   // FramerSink
@@ -225,7 +227,7 @@ export class Connection {
     s.once('close', () => clearTimeout(t));
   }
 
-  private closed(reason: string): void {
+  closed(reason: string): void {
     if (this.state === State.Closed) return;
     const wasConnected = this.state === State.Connected;
     this.state = State.Closed;
@@ -234,6 +236,21 @@ export class Connection {
     this.engine.detach(this, wasConnected, reason);
     if (!this.stream.destroyed && reason === 'closed') this.stream.destroy();
   }
+}
+
+const CONN = Symbol('fieldlink.mqttConnection');
+type Owned = Duplex & { [CONN]: Connection };
+function onData(this: Owned, chunk: Buffer): void {
+  const c = this[CONN];
+  if (c.state !== State.Closed) c.framer.push(chunk);
+}
+function onDrain(this: Owned): void {
+  const c = this[CONN];
+  c.writable = true;
+  if (c.session) c.engine.pump(c.session);
+}
+function onGone(this: Owned): void {
+  this[CONN].closed('closed');
 }
 
 /** mqtt-packet's settings before CONNECT (never mutated by it: it replaces the object) */
