@@ -60,7 +60,8 @@ export function encodePublish(topic: string, payload: Buffer, qos: QoS, retain: 
   } while (n > 0);
   b[i++] = tlen >> 8;
   b[i++] = tlen & 0xff;
-  b.write(topic, i, tlen, tlen === topic.length ? 'latin1' : 'utf8'); // equal lengths: ASCII, where latin1 is UTF-8
+  if (tlen === topic.length && tlen < 0x80) { for (let k = 0; k < tlen; k++) b[i + k] = topic.charCodeAt(k); } // ASCII: cheaper than Buffer#write for a few bytes
+  else b.write(topic, i, tlen, tlen === topic.length ? 'latin1' : 'utf8'); // equal lengths: ASCII, where latin1 is UTF-8
   i += tlen;
   if (qos > 0) { b[i++] = messageId >> 8; b[i++] = messageId & 0xff; }
   if (v5) b[i++] = 0;
