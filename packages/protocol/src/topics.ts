@@ -99,8 +99,25 @@ export interface ParsedDeviceTopic {
   method?: string;
 }
 
-/** Recognise a topic of the device conventions; anything else under `devices/` is left alone (undefined). */
-export function parseDeviceTopic(topic: string): ParsedDeviceTopic | undefined {
+/** Topics whose parse is remembered (each door, the registry and ingest parse every device message's topic); cleared whole when full. */
+const PARSED_TOPICS = 4096;
+const parsedTopics = new Map<string, Readonly<ParsedDeviceTopic> | undefined>();
+
+/**
+ * Recognise a topic of the device conventions; anything else under `devices/` is
+ * left alone (undefined). The result is shared between calls for the same topic:
+ * read-only.
+ */
+export function parseDeviceTopic(topic: string): Readonly<ParsedDeviceTopic> | undefined {
+  const known = parsedTopics.get(topic);
+  if (known !== undefined || parsedTopics.has(topic)) return known;
+  const parsed = parseDeviceTopicOnce(topic);
+  if (parsedTopics.size >= PARSED_TOPICS) parsedTopics.clear();
+  parsedTopics.set(topic, parsed && Object.freeze(parsed));
+  return parsed;
+}
+
+function parseDeviceTopicOnce(topic: string): ParsedDeviceTopic | undefined {
   const p = topic.split('/');
   if (p[0] !== 'devices' || p.length < 3 || !isDeviceId(p[1]!)) return undefined;
   const device = p[1]!;

@@ -30,14 +30,15 @@ export interface CoreBus extends Bus {
   readonly mqtt: Engine;
 }
 
-const wrapped = new WeakMap<EngineMessage, BusMessage>();
+/**
+ * The BusMessage of an engine message, kept on the engine's (extensible) message
+ * object under a symbol: one wrapper per publish for every local subscriber
+ * (item 2), without a WeakMap entry per message.
+ */
+const WRAPPED: unique symbol = Symbol('fieldlink.busMessage');
 function toMessage(m: EngineMessage): BusMessage {
-  let b = wrapped.get(m);
-  if (!b) {
-    b = { topic: m.topic, payload: m.payload, qos: m.qos, retained: false, ts: m.ts };
-    wrapped.set(m, b);
-  }
-  return b;
+  const slotted = m as EngineMessage & { [WRAPPED]?: BusMessage };
+  return (slotted[WRAPPED] ??= { topic: m.topic, payload: m.payload, qos: m.qos, retained: false, ts: m.ts });
 }
 
 const asRetained = (m: EngineMessage): BusMessage => ({ topic: m.topic, payload: m.payload, qos: m.qos, retained: true, ts: m.ts });
