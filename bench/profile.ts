@@ -4,7 +4,7 @@
  * bench/results/prof`, and the profile written at the hub's graceful exit is
  * summarised (bench/cpuprofile.ts) into a Markdown file beside it.
  *
- *   node --conditions=source --import tsx bench/profile.ts [--scenario fanout|fanin|fullpath]
+ *   node --conditions=source --import tsx bench/profile.ts [--scenario fanout|fanin|fanin-telemetry|fullpath]
  *     [--subs 100] [--seconds 10] [--door ws|mqtt] [--store none|sqlite] [--target fieldlink-engine|…]
  *
  * Only the samples of the measured phase are summarised, and beside them the
@@ -61,7 +61,7 @@ const poll = setInterval(() => timeline.push([nowMs(), threads(t.pids[0]!)]), 10
 let row: Row;
 try {
   const z = { durationMs: seconds * 1000, idle: 0, fanouts: [subs], window: 64 };
-  row = scenario === 'fanin' ? await fanin(t, g, z)
+  row = scenario === 'fanin' || scenario === 'fanin-telemetry' ? await fanin(t, g, z, scenario === 'fanin-telemetry')
     : scenario === 'fullpath' ? await fullpath(t, g, z, t.server.info.url as string)
     : await fanout(t, g, subs, z);
 } finally {

@@ -47,7 +47,7 @@ const table = (head: string[], body: string[][]) =>
 
 /** Fieldlink rows of the ratio table: the engine alone, the hub's /ws door, the hub's /mqtt door. */
 const FIELDLINK = ['fieldlink-engine', 'fieldlink', 'fieldlink-mqtt'];
-const FLOW_ORDER = ['fanout-10', 'fanout-100', 'fanout-1000', 'fanin', 'latency', 'fullpath'];
+const FLOW_ORDER = ['fanout-10', 'fanout-100', 'fanout-1000', 'fanin', 'fanin-telemetry', 'latency', 'fullpath'];
 
 function flowTable(rows: Row[]): string {
   const flows = rows.filter((r) => FLOW_ORDER.includes(r.scenario))
@@ -72,8 +72,8 @@ function connTable(rows: Row[]): string {
 function ratioTable(rows: Row[]): string {
   const get = (s: string, t: string) => rows.find((r) => r.scenario === s && r.target === t);
   const body: string[][] = [];
-  for (const s of FLOW_ORDER.slice(0, 5)) {
-    for (const fl of FIELDLINK) {
+  for (const s of FLOW_ORDER.slice(0, 6)) {
+    for (const fl of s === 'fanin-telemetry' ? [...FIELDLINK, 'fieldlink-sqlite'] : FIELDLINK) {
       const a = get(s, fl);
       if (!a) continue;
       const cell = (peer: string, k: 'msgPerSec' | 'cpuUsPerMsg' | 'p99') => { const b = get(s, peer); return b ? f(a[k] / b[k]) : '–'; };
