@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 
 interface CallFrame { functionName: string; url: string; lineNumber: number }
 interface ProfileNode { id: number; callFrame: CallFrame }
-interface Profile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] }
+interface Profile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[]; startTime: number }
 
 export interface Hot { name: string; where: string; origin: string; selfMs: number; pct: number }
 
@@ -21,6 +21,7 @@ function origin(url: string, name: string): string {
   if (!url) return name.startsWith('(') ? name : '(native)';
   if (url.includes('/packages/hub/src/')) return 'fieldlink hub';
   if (url.includes('/packages/protocol/')) return 'fieldlink protocol';
+  if (url.includes('/packages/mqtt/src/')) return 'fieldlink mqtt engine';
   const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (m) return m[1]!;
   if (url.startsWith('node:')) return 'node internals';
@@ -32,14 +33,22 @@ function shortUrl(url: string): string {
   return (i >= 0 ? url.slice(i).replace(/^node_modules\//, '') : url.replace(/^file:\/\//, '')) || '';
 }
 
-export function summarise(p: Profile, top = 25): { busyMs: number; idleMs: number; hot: Hot[]; origins: [string, number, number][] } {
+/**
+ * `windowMs`: only samples taken in [from, to] on the monotonic clock (V8's profile
+ * timestamps and process.hrtime both read CLOCK_MONOTONIC on Linux), e.g. one
+ * measured phase without the process's start-up and the scenario's setup.
+ */
+export function summarise(p: Profile, top = 25, windowMs?: [number, number]): { busyMs: number; idleMs: number; hot: Hot[]; origins: [string, number, number][] } {
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const self = new Map<string, { cf: CallFrame; us: number }>();
   let idle = 0, busy = 0;
+  let at = p.startTime;
+  const [from, to] = windowMs ? [windowMs[0] * 1000, windowMs[1] * 1000] : [-Infinity, Infinity];
   for (let i = 0; i < p.samples.length; i++) {
     const n = byId.get(p.samples[i]!);
+    at += p.timeDeltas[i] ?? 0;
     const dt = p.timeDeltas[i + 1] ?? 0; // the interval after this sample belongs to it
-    if (!n) continue;
+    if (!n || at < from || at > to) continue;
     if (n.callFrame.functionName === '(idle)') { idle += dt; continue; }
     busy += dt;
     const key = `${n.callFrame.functionName}|${n.callFrame.url}|${n.callFrame.lineNumber}`;

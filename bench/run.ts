@@ -24,9 +24,11 @@ if (argv.includes('--help') || unknown.length > 0) {
   if (unknown.length > 0 && !argv.includes('--help')) console.error(`unknown option(s): ${unknown.join(' ')}`);
   console.log(`npm run bench -- [options]   (Markdown tables on stdout, progress on stderr, results in bench/results/)
   --quick              every scenario, small and short (under 2 minutes)
-  --scenario a,b       only these: fanout(-10|-100|-1000), fanin, latency, idle, storm, fullpath
-  --target x,y         only these: mosquitto, aedes, ws-bcast, ws-bcast-cork, fieldlink, fieldlink-mqtt, fieldlink-sqlite,
-                       fieldlink-cluster (the hub on its own Mosquitto via --bus; not in the default run)
+  --scenario a,b       only these: fanout(-10|-100|-1000), fanin (and fanin-telemetry), latency, idle, storm, fullpath
+  --target x,y         only these: mosquitto, aedes, ws-bcast, ws-bcast-cork, floor, fieldlink-engine, fieldlink,
+                       fieldlink-mqtt, fieldlink-sqlite, fieldlink-cluster (the hub on its own Mosquitto via --bus;
+                       not in the default run). floor: a bare net server forwarding device bytes to MQTT/WS
+                       subscribers (the fan-in floor); fieldlink-engine: packages/mqtt alone with trivial hooks
   --window N           messages in flight at max rate, per subscriber (default 64)
   --seconds N          length of each measured phase (default 8)
   --docs               also write docs/performance.md and its charts (a full run of everything does by default)`);
@@ -38,7 +40,7 @@ const opt = (name: string) => {
 };
 const quick = argv.includes('--quick');
 const only = opt('--scenario')?.split(',');
-const targets = (opt('--target')?.split(',') ?? ['mosquitto', 'aedes', 'ws-bcast', 'ws-bcast-cork', 'fieldlink', 'fieldlink-mqtt', 'fieldlink-sqlite']) as TargetName[];
+const targets = (opt('--target')?.split(',') ?? ['mosquitto', 'aedes', 'ws-bcast', 'ws-bcast-cork', 'floor', 'fieldlink-engine', 'fieldlink', 'fieldlink-mqtt', 'fieldlink-sqlite']) as TargetName[];
 const sizes: Sizes = quick
   ? { durationMs: 2_000, idle: 1_000, fanouts: [100], window: 64 }
   : { durationMs: 8_000, idle: 10_000, fanouts: [10, 100, 1000], window: 64 };
@@ -48,14 +50,19 @@ const want = (s: string) => !only || only.some((o) => s === o || s.startsWith(`$
 
 /** Which scenarios each target runs, in this order (idle, then storm on its clients, first: its baseline is a fresh process). */
 const PLAN: Record<TargetName, string[]> = {
-  mosquitto: ['idle', 'fanout', 'fanin', 'latency'],
+  mosquitto: ['idle', 'fanout', 'fanin', 'fanin-telemetry', 'latency'],
   aedes: ['idle', 'fanout', 'fanin', 'latency'],
   'ws-bcast': ['idle', 'fanout', 'fanin', 'latency'],
   // What write coalescing would bring (bench/servers/ws-broadcast.ts --cork): a reference, not a product.
   'ws-bcast-cork': ['fanout', 'fanin', 'latency'],
+  // The fan-in floor (bench/servers/floor.ts): every device's bytes to every subscriber, no topics.
+  floor: ['idle', 'fanout', 'fanin', 'latency'],
+  // packages/mqtt alone, trivial hooks, the hub's /mqtt adapter (bench/servers/engine.ts): engine vs hub.
+  'fieldlink-engine': ['idle', 'fanout', 'fanin', 'fanin-telemetry', 'latency'],
   fieldlink: ['idle', 'fanout', 'fanin', 'latency', 'fullpath'],
-  'fieldlink-mqtt': ['idle', 'fanout', 'fanin', 'latency'],
-  'fieldlink-sqlite': ['fullpath'],
+  'fieldlink-mqtt': ['idle', 'fanout', 'fanin', 'fanin-telemetry', 'latency'],
+  // fanin-telemetry here: the same devices with every message also stored (ingest → SQLite)
+  'fieldlink-sqlite': ['fanin-telemetry', 'fullpath'],
   // The hub on an external Mosquitto (--bus): not in the default run; --target fieldlink-cluster.
   'fieldlink-cluster': ['idle', 'fanout', 'fanin', 'latency'],
 };
@@ -79,6 +86,7 @@ async function runTarget(name: TargetName, g: Gen, rows: Row[]): Promise<void> {
       if (s === 'idle') for (const r of await idleAndStorm(t, g, sizes)) if (want(r.scenario)) add(r);
       if (s === 'fanout') for (const n of sizes.fanouts) if (want(`fanout-${n}`)) add(await fanout(t, g, n, sizes));
       if (s === 'fanin') add(await fanin(t, g, sizes));
+      if (s === 'fanin-telemetry') add(await fanin(t, g, sizes, true));
       if (s === 'latency') add(await latency(t, g, sizes));
       if (s === 'fullpath') add(await fullpath(t, g, sizes, t.server.info.url as string | undefined));
     }

@@ -10,6 +10,7 @@ import type { Row } from './phase.js';
 
 const COLOURS: Record<string, string> = {
   mosquitto: '#4e79a7', aedes: '#f28e2b', 'ws-bcast': '#9c9c9c', 'ws-bcast-cork': '#c7c7c7', fieldlink: '#59a14f', 'fieldlink-mqtt': '#8cd17d', 'fieldlink-sqlite': '#2f6b2a',
+  floor: '#b07aa1', 'fieldlink-engine': '#edc948',
 };
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 const fmt = (v: number) => (v >= 100 ? Math.round(v).toLocaleString('en-US') : v.toFixed(v >= 10 ? 1 : 2));
@@ -42,7 +43,7 @@ function doc(width: number, height: number, body: string, caption: string): stri
     `<rect width="100%" height="100%" fill="#fff"/>\n${body}\n<text x="10" y="${height - 8}" fill="#777" font-size="10">${esc(caption)}</text>\n</svg>\n`;
 }
 
-const FLOWS = ['fanout-10', 'fanout-100', 'fanout-1000', 'fanin', 'fullpath'];
+const FLOWS = ['fanout-10', 'fanout-100', 'fanout-1000', 'fanin', 'fanin-telemetry', 'fullpath'];
 
 export function charts(rows: Row[]): Record<string, string> {
   const flow = rows.filter((r) => FLOWS.includes(r.scenario)).sort((a, b) => FLOWS.indexOf(a.scenario) - FLOWS.indexOf(b.scenario));

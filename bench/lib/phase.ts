@@ -32,6 +32,8 @@ export interface Row {
   load1: number;
   /** Scenario-specific figures (idle KB/conn, storm seconds, ingest counts). */
   extra?: Record<string, number | string>;
+  /** The measured phase on the machine's monotonic clock (ms), so a CPU profile can be cut to it (bench/profile.ts). */
+  phaseMs?: [number, number];
 }
 
 export interface Gen { sub: Worker; pub: Worker }
@@ -78,6 +80,7 @@ export async function measure(
     rssMb: s1.rssKb / 1024,
     genCpuPct: ((g1 - g0) / 1000 / wall) * 100,
     load1: os.loadavg()[0]!,
+    phaseMs: [t0, nowMs()],
   };
 }
 

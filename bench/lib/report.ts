@@ -45,7 +45,9 @@ const f = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : '–');
 const table = (head: string[], body: string[][]) =>
   [`| ${head.join(' | ')} |`, `|${head.map(() => ' --- ').join('|')}|`, ...body.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 
-const FLOW_ORDER = ['fanout-10', 'fanout-100', 'fanout-1000', 'fanin', 'latency', 'fullpath'];
+/** Fieldlink rows of the ratio table: the engine alone, the hub's /ws door, the hub's /mqtt door. */
+const FIELDLINK = ['fieldlink-engine', 'fieldlink', 'fieldlink-mqtt'];
+const FLOW_ORDER = ['fanout-10', 'fanout-100', 'fanout-1000', 'fanin', 'fanin-telemetry', 'latency', 'fullpath'];
 
 function flowTable(rows: Row[]): string {
   const flows = rows.filter((r) => FLOW_ORDER.includes(r.scenario))
@@ -70,20 +72,20 @@ function connTable(rows: Row[]): string {
 function ratioTable(rows: Row[]): string {
   const get = (s: string, t: string) => rows.find((r) => r.scenario === s && r.target === t);
   const body: string[][] = [];
-  for (const s of FLOW_ORDER.slice(0, 5)) {
-    for (const fl of ['fieldlink', 'fieldlink-mqtt']) {
+  for (const s of FLOW_ORDER.slice(0, 6)) {
+    for (const fl of s === 'fanin-telemetry' ? [...FIELDLINK, 'fieldlink-sqlite'] : FIELDLINK) {
       const a = get(s, fl);
       if (!a) continue;
       const cell = (peer: string, k: 'msgPerSec' | 'cpuUsPerMsg' | 'p99') => { const b = get(s, peer); return b ? f(a[k] / b[k]) : '–'; };
-      body.push([s, fl, cell('mosquitto', 'msgPerSec'), cell('mosquitto', 'cpuUsPerMsg'), cell('mosquitto', 'p99'), cell('aedes', 'msgPerSec'), cell('aedes', 'cpuUsPerMsg'), cell('aedes', 'p99')]);
+      body.push([s, fl, cell('mosquitto', 'msgPerSec'), cell('mosquitto', 'cpuUsPerMsg'), cell('mosquitto', 'p99'), cell('aedes', 'msgPerSec'), cell('aedes', 'cpuUsPerMsg'), cell('aedes', 'p99'), cell('floor', 'cpuUsPerMsg')]);
     }
   }
-  for (const fl of ['fieldlink', 'fieldlink-mqtt']) {
+  for (const fl of FIELDLINK) {
     const kb = (t: string) => Number(get('idle', t)?.extra?.['KB/conn']);
     const st = (t: string) => Number(get('storm', t)?.extra?.['all subscribed s']);
-    if (get('idle', fl)) body.push(['idle KB/conn · storm s', fl, '–', f(kb(fl) / kb('mosquitto')), f(st(fl) / st('mosquitto')), '–', f(kb(fl) / kb('aedes')), f(st(fl) / st('aedes'))]);
+    if (get('idle', fl)) body.push(['idle KB/conn · storm s', fl, '–', f(kb(fl) / kb('mosquitto')), f(st(fl) / st('mosquitto')), '–', f(kb(fl) / kb('aedes')), f(st(fl) / st('aedes')), '–']);
   }
-  return table(['scenario', 'Fieldlink door', 'msg/s ÷ Mosquitto', 'CPU/msg ÷ Mosquitto', 'p99 ÷ Mosquitto', 'msg/s ÷ Aedes', 'CPU/msg ÷ Aedes', 'p99 ÷ Aedes'], body);
+  return table(['scenario', 'Fieldlink', 'msg/s ÷ Mosquitto', 'CPU/msg ÷ Mosquitto', 'p99 ÷ Mosquitto', 'msg/s ÷ Aedes', 'CPU/msg ÷ Aedes', 'p99 ÷ Aedes', 'CPU/msg ÷ floor'], body);
 }
 
 export function markdown(r: Results): string {

@@ -6,6 +6,8 @@
  *
  *  fanout-N   1 publisher at max rate (window of in-flight messages) → N subscribers on `bench/#`
  *  fanin      1,000 devices × 10 msg/s → 1 subscriber
+ *  fanin-telemetry  the same on devices/{id}/telemetry → 1 subscriber on devices/+/telemetry: the
+ *             hub's services see every message too (registry; with a store, ingest), Mosquitto only routes it
  *  latency    100 msg/s → 100 subscribers (p50/p99/p99.9 at light load)
  *  idle       N idle subscribed clients: server RSS per connection above the baseline
  *  storm      the same N clients drop and reconnect at once: time until all are subscribed
@@ -34,11 +36,11 @@ export async function fanout(t: Running, g: Gen, n: number, z: Sizes, scenario =
   return row;
 }
 
-export async function fanin(t: Running, g: Gen, z: Sizes): Promise<Row> {
-  await g.sub.call({ cmd: 'sub', target: t.sub('bench/#'), n: 1 });
+export async function fanin(t: Running, g: Gen, z: Sizes, telemetry = false): Promise<Row> {
+  await g.sub.call({ cmd: 'sub', target: t.sub(telemetry ? 'devices/+/telemetry' : 'bench/#'), n: 1 });
   await g.pub.call({ cmd: 'devices', port: t.mqttPort, n: 1000 });
-  const row = await measure('fanin', t, g, 1, () =>
-    g.pub.call<{ published: number }>({ cmd: 'pubRate', rate: 10, durationMs: z.durationMs, topic: 'bench/{i}' }).then((r) => r.published));
+  const row = await measure(telemetry ? 'fanin-telemetry' : 'fanin', t, g, 1, () =>
+    g.pub.call<{ published: number }>({ cmd: 'pubRate', rate: 10, durationMs: z.durationMs, topic: telemetry ? 'devices/bench-{i}/telemetry' : 'bench/{i}' }).then((r) => r.published));
   await closeAll(g);
   return row;
 }

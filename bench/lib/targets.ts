@@ -2,7 +2,8 @@
  * The servers under comparison, each started in its own process on loopback
  * ports and stopped by PID: Mosquitto (Debian's binary with a generated config,
  * never the system service), a bare Aedes broker, the bare `ws` broadcast
- * ceiling, and the Fieldlink hub (its JSON `/ws` door, its MQTT `/mqtt` door, and
+ * ceiling, the fan-in floor (a bare `net` server forwarding device bytes to MQTT
+ * over WebSocket subscribers), Fieldlink's MQTT engine alone (trivial hooks), and the Fieldlink hub (its JSON `/ws` door, its MQTT `/mqtt` door, and
  * with SQLite ingest, and on an external broker). Publishers always use
  * MQTT/TCP; `sub()` says how a subscriber reaches the server.
  */
@@ -15,7 +16,8 @@ import { fileURLToPath } from 'node:url';
 import { freePort, startServer, type Server } from './proc.js';
 import type { SubTarget } from '../gen/subscriber.js';
 
-export type TargetName = 'mosquitto' | 'aedes' | 'ws-bcast' | 'ws-bcast-cork' | 'fieldlink' | 'fieldlink-mqtt' | 'fieldlink-sqlite' | 'fieldlink-cluster';
+export type TargetName = 'mosquitto' | 'aedes' | 'ws-bcast' | 'ws-bcast-cork' | 'floor' | 'fieldlink-engine'
+  | 'fieldlink' | 'fieldlink-mqtt' | 'fieldlink-sqlite' | 'fieldlink-cluster';
 
 export interface Running {
   readonly name: TargetName;
@@ -78,13 +80,16 @@ const readyJson = (line: string) => {
   }
 };
 
-async function nodeServer(name: 'aedes' | 'ws-bcast' | 'ws-bcast-cork'): Promise<Running> {
-  const file = join(ROOT, 'bench/servers', name === 'aedes' ? 'aedes.ts' : 'ws-broadcast.ts');
-  const server = await startServer(name, process.execPath, [...TS, file, ...(name === 'ws-bcast-cork' ? ['--cork'] : [])], readyJson, { cwd: ROOT });
+const SERVER_FILE = { aedes: 'aedes.ts', 'ws-bcast': 'ws-broadcast.ts', 'ws-bcast-cork': 'ws-broadcast.ts', floor: 'floor.ts', 'fieldlink-engine': 'engine.ts' } as const;
+
+async function nodeServer(name: keyof typeof SERVER_FILE, nodeArgs: string[] = []): Promise<Running> {
+  const file = join(ROOT, 'bench/servers', SERVER_FILE[name]);
+  const server = await startServer(name, process.execPath, [...nodeArgs, ...TS, file, ...(name === 'ws-bcast-cork' ? ['--cork'] : [])], readyJson, { cwd: ROOT });
   const wsPort = server.info.wsPort as number;
+  const raw = name === 'ws-bcast' || name === 'ws-bcast-cork';
   return {
     name, server, pids: [server.pid], mqttPort: server.info.mqttPort as number,
-    sub: (filter) => (name === 'aedes' ? { dialect: 'mqtt', port: wsPort, path: '/mqtt', filter } : { dialect: 'raw', port: wsPort, path: '/', filter }),
+    sub: (filter) => (raw ? { dialect: 'raw', port: wsPort, path: '/', filter } : { dialect: 'mqtt', port: wsPort, path: '/mqtt', filter }),
     stop: () => server.stop(),
   };
 }
@@ -128,6 +133,6 @@ async function fieldlink(name: 'fieldlink' | 'fieldlink-mqtt' | 'fieldlink-sqlit
 
 export function startTarget(name: TargetName, nodeArgs: string[] = []): Promise<Running> {
   if (name === 'mosquitto') return mosquitto();
-  if (name === 'aedes' || name === 'ws-bcast' || name === 'ws-bcast-cork') return nodeServer(name);
+  if (name === 'aedes' || name === 'ws-bcast' || name === 'ws-bcast-cork' || name === 'floor' || name === 'fieldlink-engine') return nodeServer(name, nodeArgs);
   return fieldlink(name, nodeArgs);
 }

@@ -2,13 +2,16 @@
  * One network connection: framer → mqtt-packet parser → dispatch, the state
  * machine (first packet CONNECT [MQTT-3.1.0-1], a second one is a protocol error
  * [MQTT-3.1.0-2]), keep alive (1.5 × [MQTT-3.1.2-24]), the client's v5 limits
- * (Maximum Packet Size, Receive Maximum, Topic Alias Maximum), and writes, corked
- * per event-loop turn. It never owns the socket's lifecycle beyond ending it.
+ * (Maximum Packet Size, Receive Maximum, Topic Alias Maximum), and writes,
+ * coalesced per event-loop iteration (see `writeBuf`). It never owns the
+ * socket's lifecycle beyond ending it.
  */
 import mqttPacket from 'mqtt-packet';
 import type { Duplex } from 'node:stream';
 import type { AckQueue } from './acks.js';
 import { Framer } from './framer.js';
+import { decodePublish } from './publish-codec.js';
+import { parseWhole, type ParserSettings } from './parse.js';
 import { dispatch } from './handlers/dispatch.js';
 import { encodePublish, setPacketId, withPacketId, type Msg } from './message.js';
 import { RC } from './reasons.js';
@@ -38,30 +41,38 @@ export class Connection {
   writable = true;
   /** acks waiting for a commit, in PUBLISH order (acks.ts); null until the first one */
   acks: AckQueue | null = null;
-  private corked = false;
+  /** packets written this event-loop iteration, not yet handed to the stream (see writeBuf) */
+  private pending: Buffer[] | null = null;
+  private pendingBytes = 0;
   private lastRx = Date.now();
   private kaMs = 0;
   private kaTimer: NodeJS.Timeout | null = null;
-  private readonly framer: Framer;
-  private readonly parser = mqttPacket.parser();
+  readonly framer: Framer;
+  /** for the shared parser (parse.ts) */
+  parserSettings: ParserSettings = NO_SETTINGS;
   /** packets that arrived while CONNECT was being authenticated [MQTT-3.1.4-5] */
   private held: mqttPacket.Packet[] | null = null;
 
   constructor(readonly engine: Engine, readonly stream: Duplex, readonly meta: ConnectionMeta) {
     this.framer = new Framer(engine.limits.maxPacketBytes, this);
-    this.parser.on('packet', (p: mqttPacket.Packet) => this.onPacket(p));
-    this.parser.on('error', (e: Error) => this.onParseError(e));
-    stream.on('data', (chunk: Buffer) => { if (this.state !== State.Closed) this.framer.push(chunk); });
-    stream.on('drain', () => { this.writable = true; if (this.session) engine.pump(this.session); });
-    stream.on('error', () => this.closed('closed'));
-    stream.on('close', () => this.closed('closed'));
-    stream.on('end', () => this.closed('closed'));
+    // shared listener functions that find this connection on the stream: no closures per idle connection
+    (stream as Owned)[CONN] = this;
+    stream.on('data', onData);
+    stream.on('drain', onDrain);
+    stream.on('error', onGone);
+    stream.on('close', onGone);
+    stream.on('end', onGone);
   }
 
   // FramerSink
   packet(buf: Buffer): void {
     this.lastRx = Date.now();
-    this.parser.parse(buf);
+    // PUBLISH without properties once connected: decoded here (publish-codec.ts), the rest by mqtt-packet
+    if ((buf[0]! & 0xf0) === 0x30 && this.state === State.Connected && this.held === null) {
+      const p = decodePublish(buf, this.version === 5);
+      if (p !== null) { this.run(p); return; }
+    }
+    parseWhole(this, buf);
   }
 
   refuse(why: 'too-large' | 'malformed'): void {
@@ -69,7 +80,7 @@ export class Connection {
     this.terminate(why === 'too-large' ? RC.PACKET_TOO_LARGE : RC.MALFORMED, why === 'too-large' ? 'protocol' : 'malformed');
   }
 
-  private onPacket(p: mqttPacket.Packet): void {
+  onPacket(p: mqttPacket.Packet): void {
     if (this.state === State.Closed) return;
     if (this.held !== null) { this.held.push(p); return; }
     this.run(p);
@@ -80,7 +91,7 @@ export class Connection {
     try { dispatch(this, p); } catch { this.engine.count('internal_errors'); this.terminate(RC.UNSPECIFIED, 'server'); }
   }
 
-  private onParseError(e: Error): void {
+  onParseError(e: Error): void {
     if (this.state === State.Closed) return;
     this.engine.count('malformed');
     if (this.state === State.New && /protocol version/i.test(e.message)) {
@@ -131,13 +142,41 @@ export class Connection {
     return this.version === 5 && reasonString !== undefined && this.problemInfo && this.engine.limits.ackReasonStrings ? { reasonString } : undefined;
   }
 
+  /**
+   * Write coalescing: packets written during one event-loop iteration (every I/O
+   * callback of its poll phase, so the fan-in of many publishers too) leave as
+   * ONE stream write, one buffer, in order, at setImmediate. Over a WebSocket
+   * that is one frame for many packets, which [MQTT-6.0.0-2] allows (a frame
+   * may hold several packets; receivers must not assume alignment); over TCP it
+   * is one system call. A batch is handed over early at COALESCE_BYTES, and
+   * `writable` counts the bytes held here, so backpressure still means "the
+   * peer is not reading" (maxWriteBufferBytes).
+   */
   writeBuf(buf: Buffer): void {
-    const s = this.stream;
-    if (!this.corked) { this.corked = true; s.cork(); process.nextTick(uncork, this); }
-    if (!s.write(buf) && s.writableLength > this.engine.limits.maxWriteBufferBytes) this.writable = false;
+    if (this.pending === null) {
+      this.pending = [buf];
+      if (toFlush.push(this) === 1) setImmediate(flushAll);
+    } else this.pending.push(buf);
+    this.pendingBytes += buf.length;
+    if (this.pendingBytes >= COALESCE_BYTES) this.flush();
+    else if (this.stream.writableLength + this.pendingBytes > this.engine.limits.maxWriteBufferBytes) this.writable = false;
   }
 
-  uncork(): void { this.corked = false; this.stream.uncork(); }
+  /** Hands what writeBuf held to the stream (idempotent; a no-op once the stream is gone). */
+  flush(): void {
+    const list = this.pending;
+    if (list === null) return;
+    const bytes = this.pendingBytes;
+    this.pending = null;
+    this.pendingBytes = 0;
+    const s = this.stream;
+    if (s.destroyed || s.writableEnded) return;
+    const ok = s.write(list.length === 1 ? list[0]! : Buffer.concat(list, bytes));
+    const was = this.writable;
+    this.writable = ok || s.writableLength <= this.engine.limits.maxWriteBufferBytes;
+    // writeBuf may have said "not writable" for bytes that the stream has now taken without a 'drain' to come
+    if (!was && this.writable && this.session !== null && this.state === State.Connected) this.engine.pump(this.session);
+  }
 
   /**
    * Encodes and writes one PUBLISH. Returns false (nothing written) when it exceeds
@@ -183,15 +222,15 @@ export class Connection {
       this.send({ cmd: 'disconnect', reasonCode: rc, ...(reasonString ? { properties: { reasonString } } : {}) });
     }
     this.closed(reason);
+    this.flush();
     const s = this.stream;
-    if (this.corked) { this.corked = false; s.uncork(); }
     s.end();
     const t = setTimeout(() => s.destroy(), 2000);
     t.unref();
     s.once('close', () => clearTimeout(t));
   }
 
-  private closed(reason: string): void {
+  closed(reason: string): void {
     if (this.state === State.Closed) return;
     const wasConnected = this.state === State.Connected;
     this.state = State.Closed;
@@ -202,4 +241,29 @@ export class Connection {
   }
 }
 
-function uncork(c: Connection): void { if (c.state !== State.Closed) c.uncork(); }
+const CONN = Symbol('fieldlink.mqttConnection');
+type Owned = Duplex & { [CONN]: Connection };
+function onData(this: Owned, chunk: Buffer): void {
+  const c = this[CONN];
+  if (c.state !== State.Closed) c.framer.push(chunk);
+}
+function onDrain(this: Owned): void {
+  const c = this[CONN];
+  c.writable = true;
+  if (c.session) c.engine.pump(c.session);
+}
+function onGone(this: Owned): void {
+  this[CONN].closed('closed');
+}
+
+/** mqtt-packet's settings before CONNECT (never mutated by it: it replaces the object) */
+const NO_SETTINGS: ParserSettings = Object.freeze({});
+/** Bytes held for one connection before they are written without waiting for the iteration's end. */
+const COALESCE_BYTES = 64 * 1024;
+/** Connections with pending writes, flushed once per event-loop iteration by one setImmediate. */
+let toFlush: Connection[] = [];
+function flushAll(): void {
+  const list = toFlush;
+  toFlush = [];
+  for (let i = 0; i < list.length; i++) list[i]!.flush();
+}

@@ -13,7 +13,8 @@ export interface FramerSink {
 }
 
 export class Framer {
-  private readonly head = Buffer.alloc(5);
+  /** a fixed header split across chunks (rare: allocated on first need, not per connection) */
+  private head: Buffer | null = null;
   private headLen = 0;
   /** body being collected across chunks */
   private body: Buffer | null = null;
@@ -56,17 +57,18 @@ export class Framer {
         }
       }
       // slow path: collect header bytes one at a time across chunks
-      this.head[this.headLen++] = chunk[off++]!;
-      if (this.headLen < 2 || (this.head[this.headLen - 1]! & 0x80) !== 0) {
+      const head = (this.head ??= Buffer.alloc(5));
+      head[this.headLen++] = chunk[off++]!;
+      if (this.headLen < 2 || (head[this.headLen - 1]! & 0x80) !== 0) {
         if (this.headLen === 5) return this.fail('malformed');
         continue;
       }
       let rem = 0, mult = 1;
-      for (let k = 1; k < this.headLen; k++) { rem += (this.head[k]! & 0x7f) * mult; mult *= 128; }
+      for (let k = 1; k < this.headLen; k++) { rem += (head[k]! & 0x7f) * mult; mult *= 128; }
       const total = this.headLen + rem;
       if (total > this.maxBytes) return this.fail('too-large');
       const body = Buffer.allocUnsafe(total);
-      this.head.copy(body, 0, 0, this.headLen);
+      head.copy(body, 0, 0, this.headLen);
       this.filled = this.headLen;
       this.headLen = 0;
       if (this.filled === total) { this.sink.packet(body); continue; }

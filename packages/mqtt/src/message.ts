@@ -5,6 +5,7 @@
  * Message Expiry left, Subscription Identifiers, Topic Alias) are encoded per client.
  */
 import mqttPacket from 'mqtt-packet';
+import { encodePublish as encodePlain } from './publish-codec.js';
 import type { EngineMessage, PublishProps, QoS } from './types.js';
 
 export class Msg implements EngineMessage {
@@ -47,6 +48,8 @@ export class Msg implements EngineMessage {
 }
 
 export function encodePublish(topic: string, payload: Buffer, qos: QoS, retain: boolean, dup: boolean, properties: object | undefined, protocolVersion: 3 | 4 | 5): Buffer {
+  // no properties to write (3.1.1 has none): the hand-written encoder, same bytes
+  if (protocolVersion !== 5 || properties === undefined) return encodePlain(topic, payload, qos, retain, dup, 1, protocolVersion === 5);
   const packet = { cmd: 'publish' as const, topic, payload, qos, retain, dup, messageId: qos > 0 ? 1 : undefined, properties };
   return mqttPacket.generate(packet as mqttPacket.IPublishPacket, { protocolVersion });
 }

@@ -73,9 +73,18 @@ class Node {
   }
 }
 
+/** Topics whose split levels are remembered (a bounded cache: cleared whole when full). */
+const LEVELS_CACHE_TOPICS = 4096;
+
 export class Router {
   private readonly root = new Node();
   private count = 0;
+  /**
+   * Topic → its levels: devices publish to the same topics again and again, and
+   * splitting (an array and a string per level, each hashed afresh by the walk's
+   * map lookups) cost more than the walk itself. Bounded by LEVELS_CACHE_TOPICS.
+   */
+  private readonly levelsOf = new Map<string, string[]>();
 
   get size(): number { return this.count; }
 
@@ -125,7 +134,12 @@ export class Router {
 
   /** One walk per PUBLISH: calls sink for every matching subscription and shared group. */
   match(topic: string, sink: MatchSink): void {
-    const levels = topic.split('/');
+    let levels = this.levelsOf.get(topic);
+    if (levels === undefined) {
+      levels = topic.split('/');
+      if (this.levelsOf.size >= LEVELS_CACHE_TOPICS) this.levelsOf.clear();
+      this.levelsOf.set(topic, levels);
+    }
     walk(this.root, levels, 0, topic.charCodeAt(0) === 0x24, sink);
   }
 }

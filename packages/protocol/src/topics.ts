@@ -10,12 +10,23 @@ export const MAX_TOPIC_LEVELS = 32;
 
 const encoder = new TextEncoder();
 
+/**
+ * Whether `s` takes more than MAX_TOPIC_BYTES in UTF-8, without encoding it when
+ * its length decides (every UTF-16 unit is 1 to 3 bytes): a topic per publish,
+ * so no allocation on the common path.
+ */
+function overMaxBytes(s: string): boolean {
+  if (s.length > MAX_TOPIC_BYTES) return true;
+  if (s.length * 3 <= MAX_TOPIC_BYTES) return false;
+  return encoder.encode(s).length > MAX_TOPIC_BYTES;
+}
+
 export type TopicProblem = 'empty' | 'too_long' | 'wildcard' | 'nul' | 'too_deep' | 'bad_wildcard';
 
 /** A publish topic: [MQTT-4.7.3-1] at least one character, [MQTT-3.3.2-2] no wildcards, [MQTT-1.5.3-2] no NUL. */
 export function topicProblem(topic: string): TopicProblem | undefined {
   if (topic.length === 0) return 'empty';
-  if (encoder.encode(topic).length > MAX_TOPIC_BYTES) return 'too_long';
+  if (overMaxBytes(topic)) return 'too_long';
   if (topic.includes('\u0000')) return 'nul';
   if (topic.includes('+') || topic.includes('#')) return 'wildcard';
   if (countLevels(topic) > MAX_TOPIC_LEVELS) return 'too_deep';
@@ -28,7 +39,7 @@ export function topicProblem(topic: string): TopicProblem | undefined {
  */
 export function filterProblem(filter: string): TopicProblem | undefined {
   if (filter.length === 0) return 'empty';
-  if (encoder.encode(filter).length > MAX_TOPIC_BYTES) return 'too_long';
+  if (overMaxBytes(filter)) return 'too_long';
   if (filter.includes('\u0000')) return 'nul';
   const levels = filter.split('/');
   if (levels.length > MAX_TOPIC_LEVELS) return 'too_deep';
@@ -88,8 +99,25 @@ export interface ParsedDeviceTopic {
   method?: string;
 }
 
-/** Recognise a topic of the device conventions; anything else under `devices/` is left alone (undefined). */
-export function parseDeviceTopic(topic: string): ParsedDeviceTopic | undefined {
+/** Topics whose parse is remembered (each door, the registry and ingest parse every device message's topic); cleared whole when full. */
+const PARSED_TOPICS = 4096;
+const parsedTopics = new Map<string, Readonly<ParsedDeviceTopic> | undefined>();
+
+/**
+ * Recognise a topic of the device conventions; anything else under `devices/` is
+ * left alone (undefined). The result is shared between calls for the same topic:
+ * read-only.
+ */
+export function parseDeviceTopic(topic: string): Readonly<ParsedDeviceTopic> | undefined {
+  const known = parsedTopics.get(topic);
+  if (known !== undefined || parsedTopics.has(topic)) return known;
+  const parsed = parseDeviceTopicOnce(topic);
+  if (parsedTopics.size >= PARSED_TOPICS) parsedTopics.clear();
+  parsedTopics.set(topic, parsed && Object.freeze(parsed));
+  return parsed;
+}
+
+function parseDeviceTopicOnce(topic: string): ParsedDeviceTopic | undefined {
   const p = topic.split('/');
   if (p[0] !== 'devices' || p.length < 3 || !isDeviceId(p[1]!)) return undefined;
   const device = p[1]!;

@@ -56,19 +56,22 @@ class HeldMessage implements BusMessage {
   hold(commit: Promise<void>): void { this.holds.add(commit); }
 }
 
-const wrapped = new WeakMap<EngineMessage, BusMessage>();
+/**
+ * The BusMessage of an engine message, kept on the engine's (extensible) message
+ * object under a symbol: one wrapper per publish for every local subscriber
+ * (item 2), without a WeakMap entry per message. QoS 1/2: a HeldMessage.
+ */
+const WRAPPED: unique symbol = Symbol('fieldlink.busMessage');
+type Slotted = EngineMessage & { [WRAPPED]?: BusMessage };
 function toMessage(m: EngineMessage): BusMessage {
-  let b = wrapped.get(m);
-  if (!b) {
-    b = m.qos === 0 ? { topic: m.topic, payload: m.payload, qos: m.qos, retained: false, ts: m.ts } : new HeldMessage(m.topic, m.payload, m.qos, m.ts);
-    wrapped.set(m, b);
-  }
-  return b;
+  return ((m as Slotted)[WRAPPED] ??= m.qos === 0
+    ? { topic: m.topic, payload: m.payload, qos: m.qos, retained: false, ts: m.ts }
+    : new HeldMessage(m.topic, m.payload, m.qos, m.ts));
 }
 
 /** What the message's handlers hold it for; undefined when nothing (or no handler saw it). */
 const holdsOf = (m: EngineMessage): Promise<void> | undefined => {
-  const b = wrapped.get(m);
+  const b = (m as Slotted)[WRAPPED];
   return b instanceof HeldMessage ? b.holds.settled() : undefined;
 };
 

@@ -7,10 +7,19 @@ import { isUtf8 } from 'node:buffer';
 import type { BusMessage } from './types.js';
 
 export const NOT_JSON: unique symbol = Symbol('not JSON');
+/**
+ * The parse is kept on the message itself under a symbol (a WeakMap per message
+ * cost more than the parse's bookkeeping should: an ephemeron entry per message
+ * for the GC to trace); a frozen message falls back to the WeakMap.
+ */
+const PARSED: unique symbol = Symbol('fieldlink.json');
+type Slotted = BusMessage & { [PARSED]?: unknown };
 const cache = new WeakMap<BusMessage, unknown>();
 
 /** The parsed payload, or NOT_JSON when the bytes are not UTF-8 JSON. Treat the value as read-only. */
 export function jsonOf(msg: BusMessage): unknown {
+  const slotted = msg as Slotted;
+  if (PARSED in slotted) return slotted[PARSED];
   if (cache.has(msg)) return cache.get(msg);
   let v: unknown = NOT_JSON;
   if (msg.payload.length > 0 && isUtf8(msg.payload)) {
@@ -20,6 +29,7 @@ export function jsonOf(msg: BusMessage): unknown {
       v = NOT_JSON;
     }
   }
-  cache.set(msg, v);
+  if (Object.isExtensible(msg)) slotted[PARSED] = v;
+  else cache.set(msg, v);
   return v;
 }

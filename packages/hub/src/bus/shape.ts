@@ -72,7 +72,11 @@ export function deviceShapeProblem(topic: string, payload: Buffer | string, limi
   return scanShape(payload, limits.maxDepth, limits.maxKeys);
 }
 
-const verdicts = new WeakMap<object, { limits: ShapeLimits; problem: ShapeProblem | undefined }>();
+interface Verdict { limits: ShapeLimits; problem: ShapeProblem | undefined }
+const verdicts = new WeakMap<object, Verdict>();
+/** Kept on the message itself when it is extensible (cheaper than a WeakMap entry per message), as jsonOf does. */
+const VERDICT: unique symbol = Symbol('fieldlink.shape');
+type Slotted = { [VERDICT]?: Verdict };
 
 /**
  * `deviceShapeProblem` of a bus message, computed once per message for every
@@ -80,11 +84,12 @@ const verdicts = new WeakMap<object, { limits: ShapeLimits; problem: ShapeProble
  * bus contract item 2), as `jsonOf` does for the parse.
  */
 export function busShapeProblem(msg: { topic: string; payload: Buffer }, limits: ShapeLimits): ShapeProblem | undefined {
-  const known = verdicts.get(msg);
+  const known = (msg as Slotted)[VERDICT] ?? verdicts.get(msg);
   const l = known?.limits;
   if (l && l.maxDepth === limits.maxDepth && l.maxKeys === limits.maxKeys && l.maxMetaBytes === limits.maxMetaBytes) return known.problem;
   const problem = deviceShapeProblem(msg.topic, msg.payload, limits);
-  verdicts.set(msg, { limits, problem });
+  if (Object.isExtensible(msg)) (msg as Slotted)[VERDICT] = { limits, problem };
+  else verdicts.set(msg, { limits, problem });
   return problem;
 }
 

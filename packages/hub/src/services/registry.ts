@@ -109,9 +109,10 @@ export async function startRegistry(bus: Bus, store?: Store, onError?: (e: unkno
 
   const keepReadings = (rec: DeviceRecord, o: Record<string, unknown>, busTs: number) => {
     const ts = typeof o.ts === 'number' ? o.ts : busTs;
-    let names = Object.keys(rec.last).length;
-    for (const [k, v] of Object.entries(o)) {
-      if (k === 'ts' || k === '__proto__') continue; // own key from JSON.parse; assigning it would set the prototype
+    let names = -1; // counted only when a new name arrives (a device's readings keep their names)
+    for (const k in o) {
+      if (k === 'ts' || k === '__proto__' || !Object.hasOwn(o, k)) continue; // own key from JSON.parse; assigning it would set the prototype
+      const v = o[k];
       let value = v;
       if (typeof v === 'string' && v.length > VALUE_CHARS) {
         value = v.slice(0, VALUE_CHARS);
@@ -121,6 +122,7 @@ export async function startRegistry(bus: Bus, store?: Store, onError?: (e: unkno
         continue;
       }
       if (!Object.hasOwn(rec.last, k)) {
+        if (names < 0) names = Object.keys(rec.last).length;
         if (names >= limits.maxMetricsPerDevice) {
           refuse('metrics_over_cap');
           continue;

@@ -62,6 +62,14 @@ interface Principal {
   /** The revocation registry's mark taken before the credentials were checked (auth/live.ts). */
   mark?: number;
   live?: LiveHandle;
+  /**
+   * The last topic this connection published to that passed every check that
+   * depends on the topic alone (`$`, the access rules, the policy's topic caps):
+   * a device publishes to the same few topics all day, and the rules do not
+   * change while the hub runs (auth/acl.ts), so a repeat skips them. Payload
+   * checks (rate, shape) and retained messages are checked every time.
+   */
+  okTopic?: string;
 }
 
 /**
@@ -76,6 +84,7 @@ interface Principal {
  */
 export interface MqttPolicy {
   connect?(who: Identity, c: ConnectInfo): number | Promise<number>;
+  /** For a message without RETAIN the answer must depend on (who, topic) only: the hooks remember the last topic allowed (Principal.okTopic). */
   publish?(who: Identity, c: ClientContext, m: EngineMessage): number;
   subscribe?(who: Identity, c: ClientContext, filter: string): number;
   /** The connection is gone (reason as the engine names it: 'disconnect', 'takeover', 'keepalive', …). */
@@ -131,8 +140,9 @@ export function mqttCoreHooks(sec: Security, log: Logger, tlsClientAuth: string,
     authorizePublish(c, m) {
       const p = principalOf(c);
       if (!p) return Reason.NOT_AUTHORIZED;
+      const known = m.topic === p.okTopic && !m.retain; // the topic's own checks passed before (Principal.okTopic)
       // `$` topics belong to the hub ($fieldlink/…) and the broker ([MQTT-4.7.2-1]); a client's is refused, not a reason to close.
-      if (m.topic.charCodeAt(0) === 36) {
+      if (!known && m.topic.charCodeAt(0) === 36) {
         sec.countError('mqtt', 'FORBIDDEN');
         return Reason.NOT_AUTHORIZED;
       }
@@ -141,9 +151,12 @@ export function mqttCoreHooks(sec: Security, log: Logger, tlsClientAuth: string,
         sec.rateLimited++;
         return Reason.QUOTA_EXCEEDED;
       }
-      if (!sec.allow(p.who, 'publish', m.topic, 'mqtt')) return Reason.NOT_AUTHORIZED;
+      if (!known && !sec.allow(p.who, 'publish', m.topic, 'mqtt')) return Reason.NOT_AUTHORIZED;
       if (sec.shapes.check('mqtt', m.topic, m.payload, p.who)) return Reason.PAYLOAD_FORMAT_INVALID;
-      return policy.publish?.(p.who, c, m) ?? 0;
+      if (known) return 0;
+      const rc = policy.publish?.(p.who, c, m) ?? 0;
+      if (rc === 0 && !m.retain) p.okTopic = m.topic;
+      return rc;
     },
 
     authorizeSubscribe(c, filter, qos: QoS) {

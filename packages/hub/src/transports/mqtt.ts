@@ -8,7 +8,8 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
-import { WebSocketServer, createWebSocketStream } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { WsByteStream } from './ws-stream.js';
 import type { ConnectionLimits } from '../auth/limits.js';
 import type { MqttDoor } from './mqtt-door.js';
 
@@ -47,6 +48,23 @@ export function createMqttTlsServer(door: MqttDoor, limits: ConnectionLimits, op
   });
 }
 
+/** An error on a /mqtt stream ends it (the engine sees 'close'); one function for all, no closure per connection. */
+function destroyOnError(this: Duplex): void {
+  this.destroy();
+}
+
+/**
+ * One /mqtt connection, outside handleUpgrade's scope on purpose: a listener
+ * created there would keep the upgrade request (headers, raw headers, its
+ * stream state) alive as long as the connection, ~1–2 KB of every idle client.
+ */
+function serveWs(door: MqttDoor, ws: WebSocket, req: IncomingMessage): void {
+  const stream = new WsByteStream(ws);
+  stream.on('error', destroyOnError);
+  // `req` only for Aedes (it reads the remote address from it); the core door keeps remote and transport
+  door.handle(stream, { remote: req.socket.remoteAddress ?? '?', transport: 'ws', req });
+}
+
 /**
  * MQTT over WebSocket (`/mqtt`). [MQTT-6.0.0-3]/[MQTT-6.0.0-4]: binary frames, and
  * the `mqtt` subprotocol is selected when offered (MQTT.js, paho). A client that
@@ -61,11 +79,7 @@ export function createMqttWsHandler(door: MqttDoor, maxPacketBytes: number) {
   });
   return {
     handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer) {
-      wss.handleUpgrade(req, socket, head, (ws) => {
-        const stream = createWebSocketStream(ws);
-        stream.on('error', () => stream.destroy());
-        door.handle(stream, { remote: req.socket.remoteAddress ?? '?', transport: 'ws', req });
-      });
+      wss.handleUpgrade(req, socket, head, (ws) => serveWs(door, ws, req));
     },
     get clients() {
       return wss.clients.size;

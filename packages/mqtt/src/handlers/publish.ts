@@ -50,7 +50,7 @@ export function handlePublish(c: Connection, p: IPublishPacket): void {
     (c.acks ??= new AckQueue(c, v5 ? L.receiveMaximum : L.maxInflightIn)).push(2, pid, 0, undefined, w);
     return;
   }
-  const tooLong = topic.length > L.maxTopicBytes || Buffer.byteLength(topic) > L.maxTopicBytes;
+  const tooLong = topic.length > L.maxTopicBytes || (topic.length * 3 > L.maxTopicBytes && Buffer.byteLength(topic) > L.maxTopicBytes); // ≤ 3 bytes per UTF-16 unit
   if (!tooLong && checkTopicName(topic, L.maxTopicBytes) !== 0) return protocolError(c, 'invalid topic name', RC.TOPIC_NAME_INVALID); // [MQTT-3.3.2-2]
   if (p.qos === 2 && s.inflightIn.size >= (v5 ? L.receiveMaximum : L.maxInflightIn)) {
     return protocolError(c, 'receive maximum exceeded', RC.RECEIVE_MAXIMUM_EXCEEDED); // [MQTT-3.3.4-9]
