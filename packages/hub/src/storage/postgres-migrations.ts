@@ -5,6 +5,7 @@
  * one database apply each version exactly once.
  */
 import type pg from 'pg';
+import { linkSchema } from './link-sql.js';
 
 export interface PgMigration {
   version: number;
@@ -194,6 +195,7 @@ export const pgMigrations: readonly PgMigration[] = [
       CREATE INDEX alerts_firing ON alerts (state) WHERE state = 'firing';
     `,
   },
+  { version: 7, name: 'link: outbox, lanes, marks, events, site tokens', sql: linkSchema('postgres') },
 ];
 
 /** Arbitrary constant key of the advisory lock that serialises migrations. */

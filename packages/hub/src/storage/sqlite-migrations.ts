@@ -5,6 +5,7 @@
  * database at a whole version.
  */
 import type Database from 'better-sqlite3';
+import { linkSchema } from './link-sql.js';
 
 export interface SqliteMigration {
   version: number;
@@ -129,6 +130,7 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
       CREATE INDEX alerts_firing ON alerts (state) WHERE state = 'firing';
     `,
   },
+  { version: 6, name: 'link: outbox, lanes, marks, events, site tokens', sql: linkSchema('sqlite') },
 ];
 
 /** Apply pending migrations up to `target` (default: all). Returns the versions applied. */

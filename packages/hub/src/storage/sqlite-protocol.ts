@@ -12,6 +12,7 @@
  */
 import type { Bucket, DeviceRecord, Point, RawPoint } from './types.js';
 import { seriesKey } from './common.js';
+import type { LinkWrite } from './link-sql.js';
 
 export interface ColumnBatch {
   /** Dictionary indexes firstNew, firstNew + 1, … are introduced by this batch. */
@@ -20,6 +21,8 @@ export interface ColumnBatch {
   series: Int32Array;
   ts: Float64Array;
   values: Float64Array;
+  /** Link rows committed with these points (structured-cloned; storage/link-sql.ts). */
+  link?: LinkWrite;
 }
 
 export interface RawColumns {
