@@ -18,7 +18,8 @@ export interface Commands {
 
 interface Waiter { device: string; method: string; resolve(o: CallOutcome): void; timer: ReturnType<typeof setTimeout> }
 
-export async function startCommands(bus: Bus, registry: Registry): Promise<Commands> {
+/** `gate`: answers a call before any registry check (the link's SITE_OFFLINE for a site that is not connected). */
+export async function startCommands(bus: Bus, registry: Registry, gate?: (device: string) => CallOutcome | undefined): Promise<Commands> {
   const prefix = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}-`;
   let next = 0;
   const waiting = new Map<string, Waiter>();
@@ -51,6 +52,8 @@ export async function startCommands(bus: Bus, registry: Registry): Promise<Comma
       return waiting.size;
     },
     async call(device, method, params, timeoutMs) {
+      const gated = gate?.(device);
+      if (gated) return gated;
       const rec = registry.get(device);
       if (!rec) return { ok: false, code: 'UNKNOWN_DEVICE', message: `unknown device "${device}"` };
       if (!rec.online) return { ok: false, code: 'DEVICE_OFFLINE', message: `device "${device}" is offline` };

@@ -110,7 +110,7 @@ function linkStore(x: Exec): LinkStore {
       return out;
     },
     ack: (lane, epoch, seq) => x.tx(async (t) => {
-      if ((await t.run('UPDATE link_lanes SET acked = $1 WHERE lane = $2 AND epoch = $3 AND acked < $1', [seq, lane, epoch])) === 0) return 0;
+      if ((await t.run('UPDATE link_lanes SET acked = $1 WHERE lane = $2 AND epoch = $3 AND acked < $4', [seq, lane, epoch, seq])) === 0) return 0;
       return t.run('DELETE FROM link_outbox WHERE lane = $1 AND seq <= $2', [lane, seq]);
     }),
     fill: async (lane) => {
