@@ -23,7 +23,7 @@ import type { Bus, Subscription } from '../bus/types.js';
 import type { Logger } from '../log.js';
 import type { LinkStore } from '../storage/link.js';
 import type { Store } from '../storage/types.js';
-import { MarkFenceError } from '../storage/link-sql.js';
+import { isMarkFence } from '../storage/link-sql.js';
 import { parseToken, verifySecret } from '../auth/secrets.js';
 import type { CallOutcome } from '../services/commands.js';
 import { applyBatch } from './records.js';
@@ -187,10 +187,10 @@ export class LinkCentral {
       try {
         await this.store.append(a.points, a.write);
       } catch (err) {
-        if (!(err instanceof MarkFenceError)) throw err;
+        if (!isMarkFence(err)) throw err;
         s.marks = await this.link.marks(s.site);
         const m = s.marks[f.lane];
-        return void s.ws.send(JSON.stringify({ op: 'resend', lane: f.lane, epoch: f.epoch, seq: m?.epoch === f.epoch ? m.seq : 0, error: errorBody('LINK_SEQ_GAP', err.message) }));
+        return void s.ws.send(JSON.stringify({ op: 'resend', lane: f.lane, epoch: f.epoch, seq: m?.epoch === f.epoch ? m.seq : 0, error: errorBody('LINK_SEQ_GAP', (err as Error).message) }));
       }
     }
     if (a.epochChange?.old) {

@@ -257,7 +257,7 @@ export class LinkSite {
   private async bound(): Promise<void> {
     try {
       const now = Date.now();
-      const e = await this.link.evict('telemetry', this.o.outboxMaxBytes, now - this.o.outboxMaxAgeMs, now);
+      const e = await this.link.evict('telemetry', this.o.outboxMaxBytes, now - this.o.outboxMaxAgeMs);
       if (e) {
         this.stats.dropped[e.reason] += e.count;
         this.log.warn(e, 'link: outbox bound reached, oldest telemetry dropped (a gap record tells central)');

@@ -32,6 +32,9 @@ export class MarkFenceError extends Error {
   override readonly name = 'MarkFenceError';
 }
 
+/** By name: the SQLite writer runs in a worker, whose errors arrive rebuilt with their name only. */
+export const isMarkFence = (err: unknown): boolean => (err as Error | undefined)?.name === 'MarkFenceError';
+
 export const newEpoch = () => randomBytes(9).toString('base64url');
 
 export function linkSchema(dialect: 'sqlite' | 'postgres'): string {

@@ -32,7 +32,7 @@ export interface LinkStore {
    * last dropped, `from` of the first), oldest-first, down to 90 % of `maxBytes`.
    * One transaction; an existing gap at the head is merged into the new one.
    */
-  evict(lane: LinkLane, maxBytes: number, minTs: number, now: number): Promise<Eviction | undefined>;
+  evict(lane: LinkLane, maxBytes: number, minTs: number): Promise<Eviction | undefined>;
   /** Remember a command id; false if it was already remembered (executed at most once). */
   markExecuted(id: string, at: number): Promise<boolean>;
   pruneExecuted(before: number): Promise<number>;
@@ -64,7 +64,7 @@ interface Exec extends Tx {
   close(): Promise<void>;
 }
 
-async function evict(t: Tx, lane: LinkLane, maxBytes: number, minTs: number, now: number): Promise<Eviction | undefined> {
+async function evict(t: Tx, lane: LinkLane, maxBytes: number, minTs: number): Promise<Eviction | undefined> {
   const [f] = await t.rows('SELECT count(*) AS n, coalesce(sum(bytes), 0) AS b FROM link_outbox WHERE lane = $1', [lane]);
   let bytes = num(f!.b);
   const [head] = await t.rows('SELECT ts FROM link_outbox WHERE lane = $1 ORDER BY seq LIMIT 1', [lane]);
@@ -91,7 +91,7 @@ async function evict(t: Tx, lane: LinkLane, maxBytes: number, minTs: number, now
   await t.run('DELETE FROM link_outbox WHERE lane = $1 AND seq <= $2', [lane, to]);
   const gap: GapBody = { k: 'gap', reason, count, firstTs, lastTs };
   const body = JSON.stringify(gap);
-  await t.run('INSERT INTO link_outbox (lane, seq, from_seq, ts, bytes, body, via) VALUES ($1, $2, $3, $4, $5, $6, NULL)', [lane, to, from, now, Buffer.byteLength(body), body]);
+  await t.run('INSERT INTO link_outbox (lane, seq, from_seq, ts, bytes, body, via) VALUES ($1, $2, $3, $4, $5, $6, NULL)', [lane, to, from, lastTs, Buffer.byteLength(body), body]);
   return { reason, from, to, count };
 }
 
@@ -117,7 +117,7 @@ function linkStore(x: Exec): LinkStore {
       const [r] = await x.rows('SELECT count(*) AS n, coalesce(sum(bytes), 0) AS b, min(ts) AS t FROM link_outbox WHERE lane = $1', [lane]);
       return { records: num(r!.n), bytes: num(r!.b), oldestTs: r!.t === null ? null : num(r!.t) };
     },
-    evict: (lane, maxBytes, minTs, now) => x.tx((t) => evict(t, lane, maxBytes, minTs, now)),
+    evict: (lane, maxBytes, minTs) => x.tx((t) => evict(t, lane, maxBytes, minTs)),
     markExecuted: async (id, at) => (await x.run('INSERT INTO link_executed (id, at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING', [id, at])) === 1,
     pruneExecuted: (before) => x.run('DELETE FROM link_executed WHERE at < $1', [before]),
     marks: async (site) => Object.fromEntries((await x.rows('SELECT lane, epoch, seq FROM link_marks WHERE site = $1', [site])).map((r) => [r.lane, { epoch: String(r.epoch), seq: num(r.seq) }])),
