@@ -105,5 +105,4 @@ export const CloseCodes = {
   REVOKED: { code: 4003, reconnect: false, doc: 'The credentials this connection was opened with no longer hold: token revoked or expired, user removed or password changed, device secret rotated or device removed, or the login session past its maximum age. Authenticate again with current credentials.' },
   SLOW_CONSUMER: { code: 4008, reconnect: true, doc: 'The client did not read fast enough and its outgoing queue passed the hard limit.' },
   REPLACED: { code: 4009, reconnect: false, doc: 'Another connection took over this device id (or, on `/link`, this site).' },
-  LINK_DEAD: { code: 4010, reconnect: true, doc: '`/link`: no frame, or no acknowledgement progress with records in flight, within the liveness timeout. Reconnect with backoff.' },
 } as const;

@@ -3,7 +3,7 @@
  * append's transaction (`Store.append(points, link)`).
  *
  * Site: `link_lanes` numbers each lane's log (epoch, next seq, acknowledged up
- * to); `link_outbox` holds the records not yet acknowledged by central. The
+ * to) and keeps its outbox's row and byte totals (so bounding it never scans it); `link_outbox` holds the records not yet acknowledged by central. The
  * outbox row of a reading commits with the reading, so once the hub
  * acknowledges a device after commit (PUBACK after commit), an acknowledged
  * reading is in the outbox. `link_executed` remembers command ids run here.
@@ -41,7 +41,8 @@ export function linkSchema(dialect: 'sqlite' | 'postgres'): string {
   const big = dialect === 'sqlite' ? 'INTEGER' : 'bigint';
   const serial = dialect === 'sqlite' ? 'INTEGER PRIMARY KEY AUTOINCREMENT' : 'bigserial PRIMARY KEY';
   return `
-    CREATE TABLE link_lanes (lane TEXT PRIMARY KEY, epoch TEXT NOT NULL, next_seq ${big} NOT NULL, acked ${big} NOT NULL);
+    CREATE TABLE link_lanes (lane TEXT PRIMARY KEY, epoch TEXT NOT NULL, next_seq ${big} NOT NULL, acked ${big} NOT NULL,
+      rows ${big} NOT NULL DEFAULT 0, bytes ${big} NOT NULL DEFAULT 0);
     CREATE TABLE link_outbox (
       lane TEXT NOT NULL, seq ${big} NOT NULL, from_seq ${big} NOT NULL, ts ${big} NOT NULL, bytes ${big} NOT NULL,
       body TEXT NOT NULL, via TEXT, PRIMARY KEY (lane, seq));
@@ -60,7 +61,7 @@ export function linkSchema(dialect: 'sqlite' | 'postgres'): string {
 const SQL = {
   lane: 'SELECT epoch, next_seq FROM link_lanes WHERE lane = $1',
   newLane: 'INSERT INTO link_lanes (lane, epoch, next_seq, acked) VALUES ($1, $2, 1, 0) ON CONFLICT (lane) DO NOTHING',
-  setNext: 'UPDATE link_lanes SET next_seq = $1 WHERE lane = $2',
+  setNext: 'UPDATE link_lanes SET next_seq = $1, rows = rows + $2, bytes = bytes + $3 WHERE lane = $4',
   outbox: 'INSERT INTO link_outbox (lane, seq, from_seq, ts, bytes, body, via) VALUES ($1, $2, $3, $4, $5, $6, $7)',
   newMark: 'INSERT INTO link_marks (site, lane, epoch, seq, updated_at) VALUES ($1, $2, $3, $4, $5)',
   moveMark: 'UPDATE link_marks SET epoch = $1, seq = $2, updated_at = $3 WHERE site = $4 AND lane = $5 AND epoch = $6 AND seq = $7',
@@ -83,12 +84,14 @@ function* write(w: LinkWrite, now: number): Generator<Op, void, unknown> {
   for (const [lane, entries] of byLane) {
     yield ['run', SQL.newLane, [lane, newEpoch()]];
     const row = (yield ['get', SQL.lane, [lane]]) as Row;
-    let seq = Number(row!.next_seq);
+    let seq = Number(row!.next_seq), bytes = 0;
     for (const e of entries) {
-      yield ['run', SQL.outbox, [lane, seq, seq, e.ts, Buffer.byteLength(e.body), e.body, e.via?.length ? JSON.stringify(e.via) : null]];
+      const n = Buffer.byteLength(e.body);
+      yield ['run', SQL.outbox, [lane, seq, seq, e.ts, n, e.body, e.via?.length ? JSON.stringify(e.via) : null]];
+      bytes += n;
       seq++;
     }
-    yield ['run', SQL.setNext, [seq, lane]];
+    yield ['run', SQL.setNext, [seq, entries.length, bytes, lane]];
   }
   for (const e of w.events ?? []) yield ['run', SQL.event, [e.site, e.lane, e.kind, e.epoch, e.fromSeq, e.toSeq, e.reason, e.count, e.detail, e.at]];
   const m = w.mark;

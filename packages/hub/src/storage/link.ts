@@ -64,9 +64,15 @@ interface Exec extends Tx {
   close(): Promise<void>;
 }
 
+/** Adjust the lane's totals by rows removed (negative) or added. */
+const totals = (t: Tx, lane: LinkLane, rows: number, bytes: number) => t.run('UPDATE link_lanes SET rows = rows + $1, bytes = bytes + $2 WHERE lane = $3', [rows, bytes, lane]);
+
 async function evict(t: Tx, lane: LinkLane, maxBytes: number, minTs: number): Promise<Eviction | undefined> {
-  const [f] = await t.rows('SELECT count(*) AS n, coalesce(sum(bytes), 0) AS b FROM link_outbox WHERE lane = $1', [lane]);
-  let bytes = num(f!.b);
+  const [f] = await t.rows('SELECT bytes AS b FROM link_lanes WHERE lane = $1', [lane]);
+  if (!f) return undefined;
+  let bytes = num(f.b);
+  const start = bytes;
+  let removed = 0;
   const [head] = await t.rows('SELECT ts FROM link_outbox WHERE lane = $1 ORDER BY seq LIMIT 1', [lane]);
   if (!head || (bytes <= maxBytes && num(head.ts) >= minTs)) return undefined;
   const reason: Eviction['reason'] = bytes > maxBytes ? 'queue_full' : 'ttl';
@@ -83,6 +89,7 @@ async function evict(t: Tx, lane: LinkLane, maxBytes: number, minTs: number): Pr
       to = num(r.seq);
       lastTs = num(r.ts);
       bytes -= num(r.bytes);
+      removed++;
       after = to;
     }
     if (stop) break;
@@ -92,6 +99,7 @@ async function evict(t: Tx, lane: LinkLane, maxBytes: number, minTs: number): Pr
   const gap: GapBody = { k: 'gap', reason, count, firstTs, lastTs };
   const body = JSON.stringify(gap);
   await t.run('INSERT INTO link_outbox (lane, seq, from_seq, ts, bytes, body, via) VALUES ($1, $2, $3, $4, $5, $6, NULL)', [lane, to, from, lastTs, Buffer.byteLength(body), body]);
+  await totals(t, lane, 1 - removed, bytes + Buffer.byteLength(body) - start);
   return { reason, from, to, count };
 }
 
@@ -111,11 +119,14 @@ function linkStore(x: Exec): LinkStore {
     },
     ack: (lane, epoch, seq) => x.tx(async (t) => {
       if ((await t.run('UPDATE link_lanes SET acked = $1 WHERE lane = $2 AND epoch = $3 AND acked < $4', [seq, lane, epoch, seq])) === 0) return 0;
+      const [gone] = await t.rows('SELECT count(*) AS n, coalesce(sum(bytes), 0) AS b FROM link_outbox WHERE lane = $1 AND seq <= $2', [lane, seq]);
+      await totals(t, lane, -num(gone!.n), -num(gone!.b));
       return t.run('DELETE FROM link_outbox WHERE lane = $1 AND seq <= $2', [lane, seq]);
     }),
     fill: async (lane) => {
-      const [r] = await x.rows('SELECT count(*) AS n, coalesce(sum(bytes), 0) AS b, min(ts) AS t FROM link_outbox WHERE lane = $1', [lane]);
-      return { records: num(r!.n), bytes: num(r!.b), oldestTs: r!.t === null ? null : num(r!.t) };
+      const [r] = await x.rows('SELECT rows, bytes FROM link_lanes WHERE lane = $1', [lane]);
+      const [head] = await x.rows('SELECT ts FROM link_outbox WHERE lane = $1 ORDER BY seq LIMIT 1', [lane]);
+      return { records: r ? num(r.rows) : 0, bytes: r ? num(r.bytes) : 0, oldestTs: head ? num(head.ts) : null };
     },
     evict: (lane, maxBytes, minTs) => x.tx((t) => evict(t, lane, maxBytes, minTs)),
     markExecuted: async (id, at) => (await x.run('INSERT INTO link_executed (id, at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING', [id, at])) === 1,

@@ -75,7 +75,7 @@ test('central: upgrade auth, namespace refusal, jumps, duplicates, one session p
   assert.equal(noProto.status, 400);
 
   const a = await Peer.open(url, token);
-  assert.equal((a.frames[0] as { site: string }).site, 'evil', 'the identity comes from the token');
+  assert.equal(a.frames[0]!.site, 'evil', 'the identity comes from the token');
   let at = a.send({ op: 'batch', lane: 'state', epoch: 'e1', records: [msg(1, 'devices/x/status'), msg(2, 'devices/x/cmd/reboot')] });
   assert.deepEqual(await a.next('ack', at), { op: 'ack', lane: 'state', epoch: 'e1', seq: 2, duplicates: 0 });
   assert.equal(((await a.next('error', at)).error as { name: string }).name, 'LINK_NAMESPACE');
@@ -88,7 +88,7 @@ test('central: upgrade auth, namespace refusal, jumps, duplicates, one session p
   const b = await Peer.open(url, token);
   await until('the old session to be replaced', () => a.closed !== undefined);
   assert.equal(a.closed, 4009);
-  assert.deepEqual((b.frames[0] as { marks: unknown }).marks, { state: { epoch: 'e1', seq: 3 } });
+  assert.deepEqual(b.frames[0]!.marks, { state: { epoch: 'e1', seq: 3 } });
   a.send({ op: 'batch', lane: 'state', epoch: 'e1', records: [msg(4, 'devices/z/status')] }); // on a closed socket: never applied
 
   const links = (await (await fetch(`${central.url}/api/v1/links`)).json()) as { sites: { site: string; refused: number; duplicates: number; jumps: number; replaced: number }[] };

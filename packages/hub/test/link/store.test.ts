@@ -73,6 +73,13 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       const head = await link.outbox('telemetry', 0, 1, 1 << 20);
       assert.equal((JSON.parse(head[0]!.body) as { count: number }).count, e2!.to - 3 + 1);
       assert.equal((await link.fill('state')).records, 1);
+      // The lane's running totals match its rows (the bound reads them instead of scanning).
+      const all = await link.outbox('telemetry', 0, 10_000, 1 << 30);
+      assert.deepEqual(await link.fill('telemetry'), { records: all.length, bytes: all.reduce((a, r) => a + r.bytes, 0), oldestTs: all[0]!.ts });
+      const tel = (await link.lanes()).find((l) => l.lane === 'telemetry')!;
+      await link.ack('telemetry', tel.epoch, all[1]!.seq);
+      const rest = await link.outbox('telemetry', 0, 10_000, 1 << 30);
+      assert.deepEqual(await link.fill('telemetry'), { records: rest.length, bytes: rest.reduce((a, r) => a + r.bytes, 0), oldestTs: rest[0]!.ts });
     });
 
     await t.test('the mark is fenced on the value it was read at', async () => {
