@@ -127,7 +127,7 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
     await closeStorage();
     throw err;
   }
-  const commands = await startCommands(bus, registry, (d) => link.gate(d));
+  const commands = await startCommands(bus, registry, (...a) => link.gate(...a));
   let services;
   try {
     // link.store: on a site, telemetry appends also write the outbox (link/linked-store.ts).

@@ -15,6 +15,7 @@
  * - A call to `{site}:{device}` goes down with an absolute deadline when the
  *   site is connected; `gate` answers SITE_OFFLINE at once when it is not.
  */
+import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -42,6 +43,8 @@ interface Session { site: string; ws: WebSocket; current: boolean; ready: boolea
 
 /** Most batches queued for apply per session; a site past it is closed (it sends a bounded window, so only a broken one is). */
 const MAX_PENDING = 64;
+/** Most commands queued for one offline site (`call` with `queue`); more are refused with OVERLOADED. */
+const MAX_QUEUED = 1000;
 
 function refuse(socket: Duplex, status: string, code: CodeName, message: string): void {
   const text = JSON.stringify({ error: errorBody(code, message) });
@@ -56,6 +59,8 @@ export class LinkCentral {
   authFailures = 0;
   private readonly calls = new Map<string, { device: string; method: string; until: number }>();
   private sub: Subscription | undefined;
+  /** Ids of queued commands sent and not yet answered for by the site. */
+  private readonly queuedSent = new Set<string>();
   private timers: NodeJS.Timeout[] = [];
 
   constructor(private readonly o: LinkCentralOptions, private readonly store: Store, private readonly link: LinkStore, private readonly bus: Bus, private readonly log: Logger) {
@@ -83,12 +88,41 @@ export class LinkCentral {
     return this.stats.get(site) ?? this.stats.set(site, new CentralSiteStats()).get(site)!;
   }
 
-  /** SITE_OFFLINE for a device of a site whose link is down; undefined lets the call proceed. */
-  gate(device: string): CallOutcome | undefined {
+  /**
+   * For a device of a site whose link is down: SITE_OFFLINE, or with `queueTtlMs`
+   * the command is kept in the store (at most MAX_QUEUED per site) and sent when
+   * the site connects, unless its deadline passed first; the answer is then
+   * `{queued, id, deadline}` and the device's reply appears on the bus as usual.
+   * Undefined lets the call proceed (the site is connected, or not a site's device).
+   */
+  async gate(device: string, method: string, params: Record<string, unknown>, queueTtlMs: number | undefined): Promise<CallOutcome | undefined> {
     if (!this.isSiteDevice(device)) return undefined;
-    const site = device.slice(0, device.indexOf(':'));
+    const i = device.indexOf(':');
+    const site = device.slice(0, i);
     if (this.sessions.get(site)?.ready) return undefined;
-    return { ok: false, code: 'SITE_OFFLINE', message: `site "${site}" is not connected` };
+    if (queueTtlMs === undefined) return { ok: false, code: 'SITE_OFFLINE', message: `site "${site}" is not connected` };
+    const now = Date.now();
+    const id = `q${randomBytes(9).toString('base64url')}`;
+    const deadline = now + queueTtlMs;
+    if (!(await this.link.queueCommand({ id, site, device: device.slice(i + 1), method, params, deadline, createdAt: now }, MAX_QUEUED))) {
+      return { ok: false, code: 'OVERLOADED', message: `site "${site}" already has ${MAX_QUEUED} commands queued` };
+    }
+    this.statsOf(site).queued++;
+    const s = this.sessions.get(site);
+    if (s?.ready) await this.flushQueue(s); // the site connected meanwhile
+    return { ok: true, result: { queued: true, id, deadline } };
+  }
+
+  /** Send the site's queued commands; each stays queued until the site answers for it (the site runs an id at most once). */
+  private async flushQueue(s: Session): Promise<void> {
+    for (const c of await this.link.queuedCommands(s.site, Date.now())) {
+      if (!s.current) return;
+      const device = `${s.site}:${c.device}`;
+      this.calls.set(c.id, { device, method: c.method, until: c.deadline });
+      this.queuedSent.add(c.id);
+      this.statsOf(s.site).callsSent++;
+      s.ws.send(JSON.stringify({ op: 'call', id: c.id, device: c.device, method: c.method, params: c.params, deadline: c.deadline }));
+    }
   }
 
   handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -156,6 +190,7 @@ export class LinkCentral {
     s.ready = true;
     ws.send(JSON.stringify({ op: 'hello', site, hub: this.o.hubName, now: Date.now(), marks: s.marks, pingMs: this.o.pingMs }));
     this.log.info({ site, marks: s.marks }, 'link: site connected');
+    await this.flushQueue(s);
   }
 
   private onFrame(s: Session, text: string): void {
@@ -237,8 +272,13 @@ export class LinkCentral {
     s.ws.send(JSON.stringify({ op: 'call', id: req.id, device: t.device.slice(i + 1), method: t.method, ...(params ? { params } : {}), deadline }));
   }
 
-  /** The site refused a command (deadline passed, already executed): answer the caller as the device would. */
+  /**
+   * The site took a command (ok: published to the device) or refused it
+   * (deadline passed, already executed): a queued one is done either way; a
+   * refusal is answered to the caller as the device would.
+   */
   private onResult(_site: string, id: string, ok: boolean, message: string): void {
+    if (this.queuedSent.delete(id)) void this.link.dropCommand(id).catch((err: unknown) => this.log.warn({ err, id }, 'link: could not drop a delivered queued command'));
     const c = this.calls.get(id);
     if (!c || ok) return;
     this.calls.delete(id);
@@ -247,7 +287,9 @@ export class LinkCentral {
 
   private tick(): void {
     const now = Date.now();
-    for (const [id, c] of this.calls) if (c.until < now) this.calls.delete(id);
+    for (const [id, c] of this.calls) {
+      if (c.until < now) { this.calls.delete(id); this.queuedSent.delete(id); }
+    }
     for (const s of this.sessions.values()) {
       if (now - s.lastFrame > this.o.deadMs) {
         this.log.warn({ site: s.site }, 'link: no frame from the site within the liveness timeout; closing');

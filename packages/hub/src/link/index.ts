@@ -13,7 +13,7 @@ import type { Bus } from '../bus/types.js';
 import type { Logger } from '../log.js';
 import type { LinkStore } from '../storage/link.js';
 import type { Store } from '../storage/types.js';
-import type { CallOutcome } from '../services/commands.js';
+import type { CallGate } from '../services/commands.js';
 import { redactUrl } from '../redact.js';
 import { LinkCentral } from './central.js';
 import { LinkSite } from './site.js';
@@ -24,7 +24,7 @@ export interface Link {
   readonly store: Store | undefined;
   readonly central: LinkCentral | undefined;
   readonly site: LinkSite | undefined;
-  gate(device: string): CallOutcome | undefined;
+  gate: CallGate;
   /** `GET /api/v1/links`, `fieldlink link status`. */
   snapshot(): { name: string; site: ReturnType<LinkSite['stats']['snapshot']> | null; sites: ReturnType<LinkCentral['snapshot']> };
   /** Dial central (site role); after the services are up. */
@@ -65,7 +65,7 @@ export async function openLink(cfg: HubConfig, store: Store | undefined, linkSto
     store: appendStore,
     central,
     site,
-    gate: (device) => central?.gate(device),
+    gate: (...a) => central?.gate(...a),
     snapshot: () => ({ name, site: site ? site.stats.snapshot() : null, sites: central?.snapshot() ?? [] }),
     start: async () => { await site?.start(); },
     stop: async () => {

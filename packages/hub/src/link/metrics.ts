@@ -40,7 +40,7 @@ export function linkMetricSources(link: Link): MetricSources {
         const s = site();
         if (s) for (const [k, v] of Object.entries({ resent: s.resent, duplicates: s.duplicates, connects: s.connects, commands: s.commands })) out.push([{ role: 'site', peer: 'central', counter: k }, v]);
         for (const c of sites()) {
-          for (const [k, v] of Object.entries({ duplicates: c.duplicates, refused: c.refused, jumps: c.jumps, gaps: c.gaps, epoch_changes: c.epochChanges, connects: c.connects, replaced: c.replaced, commands: c.callsSent })) out.push([{ role: 'central', peer: c.site, counter: k }, v]);
+          for (const [k, v] of Object.entries({ duplicates: c.duplicates, refused: c.refused, jumps: c.jumps, gaps: c.gaps, epoch_changes: c.epochChanges, connects: c.connects, replaced: c.replaced, commands: c.callsSent, queued: c.queued })) out.push([{ role: 'central', peer: c.site, counter: k }, v]);
         }
         return orZero(out, { role: 'site', peer: 'none', counter: 'none' });
       },

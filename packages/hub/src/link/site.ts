@@ -238,6 +238,7 @@ export class LinkSite {
     if (!(await this.link.markExecuted(f.id, Date.now()))) return fail('DUPLICATE_ID', 'this command id was already executed here');
     this.stats.commands++;
     await this.bus.publish(`devices/${f.device}/cmd/${f.method}`, JSON.stringify({ id: f.id, params: f.params ?? {} }), { qos: 1 });
+    this.send({ op: 'result', id: f.id, ok: true });
   }
 
   private tick(): void {

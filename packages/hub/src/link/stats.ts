@@ -61,6 +61,7 @@ export class CentralSiteStats {
   gaps = 0;
   epochChanges = 0;
   callsSent = 0;
+  queued = 0;
   marks: Partial<Record<LinkLane, { epoch: string; seq: number }>> = {};
   lastError: string | null = null;
 
@@ -68,7 +69,7 @@ export class CentralSiteStats {
     return {
       connected: this.connected, connectedSince: this.connectedSince, lastSeen: this.lastSeen, connects: this.connects, replaced: this.replaced,
       applied: this.applied, duplicates: this.duplicates, refused: this.refused, jumps: this.jumps, gaps: this.gaps,
-      epochChanges: this.epochChanges, callsSent: this.callsSent, marks: this.marks, lastError: this.lastError,
+      epochChanges: this.epochChanges, callsSent: this.callsSent, queued: this.queued, marks: this.marks, lastError: this.lastError,
     };
   }
 }

@@ -10,8 +10,9 @@
  * Central: `link_marks` is the high-water mark per (site, lane), written in the
  * transaction that stores the batch it covers, fenced on the mark it read (a
  * stale session, or a second writer, fails instead of moving it);
- * `link_events` keeps gaps and epoch changes; `link_site_tokens` the hashed
- * per-site tokens.
+ * `link_events` keeps gaps and epoch changes; `link_commands` the commands
+ * queued for a site that is offline (until delivered or past their deadline);
+ * `link_site_tokens` the hashed per-site tokens.
  */
 import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
@@ -53,6 +54,9 @@ export function linkSchema(dialect: 'sqlite' | 'postgres'): string {
     CREATE TABLE link_events (id ${serial}, site TEXT NOT NULL, lane TEXT NOT NULL, kind TEXT NOT NULL, epoch TEXT NOT NULL,
       from_seq ${big} NOT NULL, to_seq ${big} NOT NULL, reason TEXT NOT NULL, count ${big} NOT NULL, detail TEXT NOT NULL, at ${big} NOT NULL);
     CREATE INDEX link_events_site ON link_events (site, at);
+    CREATE TABLE link_commands (id TEXT PRIMARY KEY, site TEXT NOT NULL, device TEXT NOT NULL, method TEXT NOT NULL, params TEXT NOT NULL,
+      deadline ${big} NOT NULL, created_at ${big} NOT NULL);
+    CREATE INDEX link_commands_site ON link_commands (site, created_at);
     CREATE TABLE link_site_tokens (id TEXT PRIMARY KEY, site TEXT NOT NULL, hash TEXT NOT NULL, created_at ${big} NOT NULL, revoked_at ${big});
     CREATE INDEX link_site_tokens_site ON link_site_tokens (site);
   `;

@@ -15,6 +15,7 @@ import type { LinkEventRow } from './link-sql.js';
 export interface OutboxRow { lane: LinkLane; seq: number; from: number; ts: number; bytes: number; body: string; via: string[] | null }
 export interface LaneState { lane: LinkLane; epoch: string; nextSeq: number; acked: number }
 export interface OutboxFill { records: number; bytes: number; oldestTs: number | null }
+export interface QueuedCommand { id: string; site: string; device: string; method: string; params: Record<string, unknown>; deadline: number; createdAt: number }
 export interface SiteToken { id: string; site: string; hash: string; createdAt: number; revokedAt: number | null }
 /** What one `evict` dropped: records `from`…`to` became one gap record. */
 export interface Eviction { reason: GapBody['reason']; from: number; to: number; count: number }
@@ -38,6 +39,11 @@ export interface LinkStore {
   pruneExecuted(before: number): Promise<number>;
   marks(site: string): Promise<Partial<Record<LinkLane, LaneMark>>>;
   events(site: string | undefined, limit: number): Promise<LinkEventRow[]>;
+  /** Queue a command for an offline site; false when the site already has `max` queued. */
+  queueCommand(c: QueuedCommand, max: number): Promise<boolean>;
+  /** The site's queued commands whose deadline is after `now`, oldest first; expired ones are deleted. */
+  queuedCommands(site: string, now: number): Promise<QueuedCommand[]>;
+  dropCommand(id: string): Promise<void>;
   putSiteToken(t: SiteToken): Promise<void>;
   siteToken(id: string): Promise<SiteToken | undefined>;
   siteTokens(): Promise<SiteToken[]>;
@@ -135,6 +141,21 @@ function linkStore(x: Exec): LinkStore {
     events: async (site, limit) => (site === undefined
       ? await x.rows('SELECT * FROM link_events ORDER BY id DESC LIMIT $1', [limit])
       : await x.rows('SELECT * FROM link_events WHERE site = $1 ORDER BY id DESC LIMIT $2', [site, limit])).map(event),
+    queueCommand: (c, max) => x.tx(async (t) => {
+      const [r] = await t.rows('SELECT count(*) AS n FROM link_commands WHERE site = $1', [c.site]);
+      if (num(r!.n) >= max) return false;
+      await t.run('INSERT INTO link_commands (id, site, device, method, params, deadline, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+        [c.id, c.site, c.device, c.method, JSON.stringify(c.params), c.deadline, c.createdAt]);
+      return true;
+    }),
+    queuedCommands: async (site, now) => {
+      await x.run('DELETE FROM link_commands WHERE site = $1 AND deadline <= $2', [site, now]);
+      return (await x.rows('SELECT * FROM link_commands WHERE site = $1 ORDER BY created_at, id', [site])).map((r) => ({
+        id: String(r.id), site: String(r.site), device: String(r.device), method: String(r.method), params: JSON.parse(String(r.params)) as Record<string, unknown>,
+        deadline: num(r.deadline), createdAt: num(r.created_at),
+      }));
+    },
+    dropCommand: async (id) => void (await x.run('DELETE FROM link_commands WHERE id = $1', [id])),
     putSiteToken: async (t) => void (await x.run('INSERT INTO link_site_tokens (id, site, hash, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5)', [t.id, t.site, t.hash, t.createdAt, t.revokedAt])),
     siteToken: async (id) => ((r) => (r ? token(r) : undefined))((await x.rows('SELECT * FROM link_site_tokens WHERE id = $1', [id]))[0]),
     siteTokens: async () => (await x.rows('SELECT * FROM link_site_tokens ORDER BY site, created_at', [])).map(token),

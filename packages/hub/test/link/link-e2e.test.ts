@@ -19,21 +19,24 @@ import { FAST, addSite, linkStatus, sleep, startHubProc, stopHubProc, until, typ
 
 const T0 = Date.now() - 60_000;
 
-interface Device { client: MqttClient; acked: Set<number>; next: number }
+/** `calls`: command requests the device received, by method (a command must arrive at most once). */
+interface Device { client: MqttClient; acked: Set<number>; next: number; calls: Map<string, number> }
 
 async function device(mqttPort: number, id: string, d?: Device): Promise<Device> {
   const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, { clientId: id, reconnectPeriod: 0, protocolVersion: 5 });
   client.on('error', () => undefined);
+  const calls = d?.calls ?? new Map<string, number>();
   // A command handler, as a device has: `ping` answers with the params it got.
   await client.subscribeAsync(`devices/${id}/cmd/+`, { qos: 1 });
   client.on('message', (topic, payload) => {
     const m = /^devices\/[^/]+\/cmd\/([^/]+)$/.exec(topic);
     if (!m) return;
     const req = JSON.parse(payload.toString()) as { id: string; params: unknown };
+    calls.set(m[1]!, (calls.get(m[1]!) ?? 0) + 1);
     client.publish(`${topic}/res`, JSON.stringify({ id: req.id, ok: true, result: { echo: req.params } }), { qos: 1 });
   });
   await client.publishAsync(`devices/${id}/status`, JSON.stringify({ online: true }), { qos: 1, retain: true });
-  return { client, acked: d?.acked ?? new Set(), next: d?.next ?? 0 };
+  return { client, acked: d?.acked ?? new Set(), next: d?.next ?? 0, calls };
 }
 
 /** Publish `n` readings QoS 1; a reading counts as acknowledged once its PUBACK arrived. */
@@ -98,9 +101,15 @@ test('link: readings reach central exactly once through RST cuts, a blackhole, a
   await until('central to see the site gone', async () => !((await links(central)).sites.find((s) => s.site === 's1')?.connected));
   await publish(d, 'dev-1', 200);
   await assert.rejects(browser.call('s1:dev-1', 'ping', {}, 5000), (e: { code?: number; name?: string }) => e.name === 'SITE_OFFLINE' || e.code === 2010);
+  // Queued with a TTL: one that outlives the cut is executed once; one that expires first never is.
+  const long = await browser.request<{ queued: boolean; id: string }>('call', { device: 's1:dev-1', method: 'q-long', params: { a: 1 }, queue: { ttl: 60_000 } });
+  const short = await browser.request<{ queued: boolean }>('call', { device: 's1:dev-1', method: 'q-short', queue: { ttl: 200 } });
+  assert.equal(long.queued, true);
+  assert.equal(short.queued, true);
   await sleep(1000);
   proxy.restore();
   await allThere(central, d, 's1:dev-1');
+  await until('the queued command to reach the device', () => d.calls.get('q-long') === 1);
   t.diagnostic('RST cut: caught up');
 
   // Blackhole: bytes stop, sockets stay open; the site must notice by itself (no frame / no ack progress).
@@ -140,6 +149,8 @@ test('link: readings reach central exactly once through RST cuts, a blackhole, a
   await publish(d, 'dev-1', 100);
   await allThere(central, d, 's1:dev-1');
   t.diagnostic('kill -9 site: caught up');
+  assert.equal(d.calls.get('q-long'), 1, 'a queued command runs once, across cuts and restarts of both sides');
+  assert.equal(d.calls.get('q-short'), undefined, 'a queued command is never delivered past its deadline');
 
   const st = linkStatus(centralDir).central.find((c) => c.site === 's1')!;
   assert.deepEqual(st.events.filter((e) => e.kind === 'gap'), [], 'no gap: no bound was reached');

@@ -96,6 +96,16 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       assert.deepEqual((await link.events('s1', 10)).map((e) => e.kind), ['epoch']);
     });
 
+    await t.test('queued commands: bounded per site, expired ones never returned', async () => {
+      const c = (id: string, deadline: number) => ({ id, site: 's9', device: 'd', method: 'm', params: { a: 1 }, deadline, createdAt: 1 });
+      assert.equal(await link.queueCommand(c('q1', 100), 2), true);
+      assert.equal(await link.queueCommand(c('q2', 1000), 2), true);
+      assert.equal(await link.queueCommand(c('q3', 1000), 2), false, 'over the bound');
+      assert.deepEqual((await link.queuedCommands('s9', 500)).map((x) => [x.id, x.params]), [['q2', { a: 1 }]]);
+      await link.dropCommand('q2');
+      assert.deepEqual(await link.queuedCommands('s9', 500), []);
+    });
+
     await t.test('executed ids and site tokens', async () => {
       assert.equal(await link.markExecuted('c1', 1), true);
       assert.equal(await link.markExecuted('c1', 2), false);
