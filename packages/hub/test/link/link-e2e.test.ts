@@ -13,7 +13,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { WebSocket } from 'ws';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { FieldlinkClient } from '@fieldlink/protocol';
+import { PYTHON, requirePeers } from '../../../../test/e2e/peers.js';
 import { startChaosProxy } from './chaos-proxy.js';
 import { FAST, addSite, linkStatus, sleep, startHubProc, stopHubProc, until, type HubProc } from './procs.js';
 
@@ -86,6 +89,16 @@ test('link: readings reach central exactly once through RST cuts, a blackhole, a
   await publish(d, 'dev-1', 200);
   await allThere(central, d, 's1:dev-1');
   t.diagnostic('200 readings through the link');
+
+  // A second device that nobody here wrote: Python paho-mqtt, QoS 1, over a cut.
+  requirePeers(['python3-paho-mqtt']);
+  proxy.cut();
+  const py = spawnSync(PYTHON, [fileURLToPath(new URL('../fixtures/link_paho.py', import.meta.url)), '127.0.0.1', String(site.mqttPort), 'paho-1', '100', String(T0)], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(py.status, 0, py.stderr);
+  const pahoAcked = (JSON.parse(py.stdout) as { acked: number[] }).acked;
+  assert.equal(pahoAcked.length, 100);
+  proxy.restore();
+  await allThere(central, { acked: new Set(pahoAcked) } as Device, 's1:paho-1');
 
   // A command from a central browser reaches the site's device and its answer comes back.
   const browser = new FieldlinkClient({ url: `${central.url.replace('http', 'ws')}/ws`, WebSocket: WebSocket as never });
