@@ -31,7 +31,7 @@ const siteCmds: Record<string, Cmd> = {
     const site = siteId(arg);
     const n = await link.revokeSite(site, Date.now());
     if (n === 0) throw new ConfigError(`site "${site}" has no active token`);
-    return { site, revoked: n, note: 'new connections of this site are refused; an open one continues until it reconnects' };
+    return { site, revoked: n, note: 'new connections of this site are refused; a running central closes an open one within about 5 s' };
   },
   list: async (link) => (await link.siteTokens()).map((t) => ({ site: t.site, id: t.id, created: new Date(t.createdAt).toISOString(), state: t.revokedAt ? 'revoked' : 'active' })),
 };

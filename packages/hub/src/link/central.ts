@@ -8,6 +8,7 @@
  * - A batch is applied (points + events + the lane's fenced mark, one store
  *   transaction: storage/link-sql.ts) before it is acknowledged. Batches of a
  *   session apply one at a time, in arrival order.
+ * - A revoked site token closes its open session within the token refresh (5 s).
  * - One session per site: a new connection replaces the old one (closed with
  *   4009); the new one reads the marks only after the old one's last apply has
  *   settled, and a stale session applies nothing more (the mark fence would
@@ -39,7 +40,7 @@ export interface LinkCentralOptions {
   maxFrameBytes: number;
 }
 
-interface Session { site: string; ws: WebSocket; current: boolean; ready: boolean; chain: Promise<void>; pending: number; marks: Partial<Record<LinkLane, LaneMark>>; lastFrame: number }
+interface Session { site: string; tokenId: string; ws: WebSocket; current: boolean; ready: boolean; chain: Promise<void>; pending: number; marks: Partial<Record<LinkLane, LaneMark>>; lastFrame: number }
 
 /** Most batches queued for apply per session; a site past it is closed (it sends a bounded window, so only a broken one is). */
 const MAX_PENDING = 64;
@@ -74,8 +75,17 @@ export class LinkCentral {
     this.timers.push(setInterval(() => this.tick(), Math.min(this.o.pingMs, 1000)));
   }
 
+  /** Re-read the site tokens: new sites become known; a session whose token was revoked is closed (4003). */
   private async refreshSites(): Promise<void> {
-    this.known = new Set((await this.link.siteTokens()).map((t) => t.site));
+    const tokens = await this.link.siteTokens();
+    this.known = new Set(tokens.map((t) => t.site));
+    const active = new Set(tokens.filter((t) => t.revokedAt === null).map((t) => t.id));
+    for (const s of this.sessions.values()) {
+      if (active.has(s.tokenId)) continue;
+      this.log.warn({ site: s.site }, 'link: the site token of an open session was revoked; closing it');
+      s.current = false;
+      s.ws.close(CloseCodes.REVOKED.code, 'site token revoked');
+    }
   }
 
   /** True for `{site}:…` ids of a site this hub is central for (the site's namespace here). */
@@ -130,14 +140,14 @@ export class LinkCentral {
     if (!protocols.includes(LINK_SUBPROTOCOL)) return refuse(socket, '400 Bad Request', 'WRONG_TYPE', `/link needs the WebSocket subprotocol ${LINK_SUBPROTOCOL}`);
     const m = /^Bearer\s+(\S+)$/i.exec(String(req.headers.authorization ?? ''));
     if (!m) { this.authFailures++; return refuse(socket, '401 Unauthorized', 'UNAUTHENTICATED', 'a site authenticates with Authorization: Bearer <site token>'); }
-    void this.authenticate(m[1]!).then((site) => {
-      if (!site) {
+    void this.authenticate(m[1]!).then((who) => {
+      if (!who) {
         this.authFailures++;
         this.log.warn({ peer: req.socket.remoteAddress }, 'link: a site token was refused');
         return refuse(socket, '401 Unauthorized', 'BAD_CREDENTIALS', 'site token unknown, wrong or revoked');
       }
-      this.wss.handleUpgrade(req, socket, head, (ws) => void this.open(site, ws).catch((err: unknown) => {
-        this.log.error({ err, site }, 'link: opening the session failed');
+      this.wss.handleUpgrade(req, socket, head, (ws) => void this.open(who.site, who.tokenId, ws).catch((err: unknown) => {
+        this.log.error({ err, site: who.site }, 'link: opening the session failed');
         ws.terminate();
       }));
     }, (err: unknown) => {
@@ -146,18 +156,18 @@ export class LinkCentral {
     });
   }
 
-  private async authenticate(token: string): Promise<string | undefined> {
+  private async authenticate(token: string): Promise<{ site: string; tokenId: string } | undefined> {
     const t = parseToken(token);
     if (!t) return undefined;
     const rec = await this.link.siteToken(t.id);
     if (!rec || rec.revokedAt !== null || !(await verifySecret(t.secret, rec.hash))) return undefined;
     this.known.add(rec.site);
-    return rec.site;
+    return { site: rec.site, tokenId: rec.id };
   }
 
-  private async open(site: string, ws: WebSocket): Promise<void> {
+  private async open(site: string, tokenId: string, ws: WebSocket): Promise<void> {
     const st = this.statsOf(site);
-    const s: Session = { site, ws, current: true, ready: false, chain: Promise.resolve(), pending: 0, marks: {}, lastFrame: Date.now() };
+    const s: Session = { site, tokenId, ws, current: true, ready: false, chain: Promise.resolve(), pending: 0, marks: {}, lastFrame: Date.now() };
     const old = this.sessions.get(site);
     this.sessions.set(site, s);
     ws.on('message', (data: Buffer, binary: boolean) => {

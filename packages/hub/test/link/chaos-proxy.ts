@@ -20,7 +20,8 @@ export interface ChaosProxy {
   close(): Promise<void>;
 }
 
-export async function startChaosProxy(targetPort: () => number): Promise<ChaosProxy> {
+/** `targetPort` is read per connection; undefined (target not up yet) resets the connection. */
+export async function startChaosProxy(targetPort: () => number | undefined): Promise<ChaosProxy> {
   const open = new Set<Socket>();
   let mode: 'pass' | 'refuse' | 'blackhole' = 'pass';
   let midFrame = 0;
@@ -28,12 +29,13 @@ export async function startChaosProxy(targetPort: () => number): Promise<ChaosPr
   const resetAll = () => { for (const s of [...open]) s.resetAndDestroy(); };
   const server = createServer((down) => {
     accepted++;
-    if (mode === 'refuse') return void down.resetAndDestroy();
+    const target = targetPort();
+    if (mode === 'refuse' || target === undefined) return void down.resetAndDestroy();
     open.add(down);
     down.on('error', () => undefined);
     down.on('close', () => open.delete(down));
     if (mode === 'blackhole') return; // accepted, never answered
-    const up = connect(targetPort(), '127.0.0.1');
+    const up = connect(target, '127.0.0.1');
     open.add(up);
     up.on('error', () => undefined);
     up.on('close', () => { open.delete(up); if (!down.destroyed) down.destroy(); });
