@@ -13,23 +13,21 @@
  *   4009); the new one reads the marks only after the old one's last apply has
  *   settled, and a stale session applies nothing more (the mark fence would
  *   refuse it anyway).
- * - A call to `{site}:{device}` goes down with an absolute deadline when the
- *   site is connected; `gate` answers SITE_OFFLINE at once when it is not.
+ * - Commands down: link/central-commands.ts.
  */
-import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { CloseCodes, LINK_SUBPROTOCOL, errorBody, linkError, parseDeviceTopic, parseLinkFrame, type BatchFrame, type CodeName, type LaneMark, type LinkLane } from '@fieldlink/protocol';
+import { CloseCodes, LINK_SUBPROTOCOL, errorBody, linkError, parseLinkFrame, type BatchFrame, type CodeName, type LaneMark, type LinkLane } from '@fieldlink/protocol';
 import type { Bus, Subscription } from '../bus/types.js';
 import type { Logger } from '../log.js';
 import type { LinkStore } from '../storage/link.js';
 import type { Store } from '../storage/types.js';
 import { isMarkFence } from '../storage/link-sql.js';
 import { parseToken, verifySecret } from '../auth/secrets.js';
-import type { CallOutcome } from '../services/commands.js';
 import { applyBatch } from './records.js';
 import { CentralSiteStats } from './stats.js';
+import { CentralCommands } from './central-commands.js';
 
 export interface LinkCentralOptions {
   hubName: string;
@@ -40,12 +38,10 @@ export interface LinkCentralOptions {
   maxFrameBytes: number;
 }
 
-interface Session { site: string; tokenId: string; ws: WebSocket; current: boolean; ready: boolean; chain: Promise<void>; pending: number; marks: Partial<Record<LinkLane, LaneMark>>; lastFrame: number }
+export interface Session { site: string; tokenId: string; ws: WebSocket; current: boolean; ready: boolean; chain: Promise<void>; pending: number; marks: Partial<Record<LinkLane, LaneMark>>; lastFrame: number }
 
 /** Most batches queued for apply per session; a site past it is closed (it sends a bounded window, so only a broken one is). */
 const MAX_PENDING = 64;
-/** Most commands queued for one offline site (`call` with `queue`); more are refused with OVERLOADED. */
-const MAX_QUEUED = 1000;
 
 function refuse(socket: Duplex, status: string, code: CodeName, message: string): void {
   const text = JSON.stringify({ error: errorBody(code, message) });
@@ -58,19 +54,19 @@ export class LinkCentral {
   readonly stats = new Map<string, CentralSiteStats>();
   private known = new Set<string>();
   authFailures = 0;
-  private readonly calls = new Map<string, { device: string; method: string; until: number }>();
   private sub: Subscription | undefined;
-  /** Ids of queued commands sent and not yet answered for by the site. */
-  private readonly queuedSent = new Set<string>();
+  /** Commands down: gate (SITE_OFFLINE / queued), forwarding, the queue (link/central-commands.ts). */
+  readonly commands: CentralCommands;
   private timers: NodeJS.Timeout[] = [];
 
   constructor(private readonly o: LinkCentralOptions, private readonly store: Store, private readonly link: LinkStore, private readonly bus: Bus, private readonly log: Logger) {
+    this.commands = new CentralCommands(link, bus, log, o.callDeadlineMs, (site) => this.sessions.get(site), (site) => this.statsOf(site), (d) => this.isSiteDevice(d));
     this.wss = new WebSocketServer({ noServer: true, maxPayload: o.maxFrameBytes, handleProtocols: (p) => (p.has(LINK_SUBPROTOCOL) ? LINK_SUBPROTOCOL : false) });
   }
 
   async start(): Promise<void> {
     await this.refreshSites();
-    this.sub = await this.bus.subscribe('devices/+/cmd/+', (m) => this.onCommand(m.topic, m.payload), { retained: false });
+    this.sub = await this.bus.subscribe('devices/+/cmd/+', (m) => this.commands.onCommand(m.topic, m.payload), { retained: false });
     this.timers.push(setInterval(() => void this.refreshSites().catch(() => undefined), 5000));
     this.timers.push(setInterval(() => this.tick(), Math.min(this.o.pingMs, 1000)));
   }
@@ -96,43 +92,6 @@ export class LinkCentral {
 
   private statsOf(site: string): CentralSiteStats {
     return this.stats.get(site) ?? this.stats.set(site, new CentralSiteStats()).get(site)!;
-  }
-
-  /**
-   * For a device of a site whose link is down: SITE_OFFLINE, or with `queueTtlMs`
-   * the command is kept in the store (at most MAX_QUEUED per site) and sent when
-   * the site connects, unless its deadline passed first; the answer is then
-   * `{queued, id, deadline}` and the device's reply appears on the bus as usual.
-   * Undefined lets the call proceed (the site is connected, or not a site's device).
-   */
-  async gate(device: string, method: string, params: Record<string, unknown>, queueTtlMs: number | undefined): Promise<CallOutcome | undefined> {
-    if (!this.isSiteDevice(device)) return undefined;
-    const i = device.indexOf(':');
-    const site = device.slice(0, i);
-    if (this.sessions.get(site)?.ready) return undefined;
-    if (queueTtlMs === undefined) return { ok: false, code: 'SITE_OFFLINE', message: `site "${site}" is not connected` };
-    const now = Date.now();
-    const id = `q${randomBytes(9).toString('base64url')}`;
-    const deadline = now + queueTtlMs;
-    if (!(await this.link.queueCommand({ id, site, device: device.slice(i + 1), method, params, deadline, createdAt: now }, MAX_QUEUED))) {
-      return { ok: false, code: 'OVERLOADED', message: `site "${site}" already has ${MAX_QUEUED} commands queued` };
-    }
-    this.statsOf(site).queued++;
-    const s = this.sessions.get(site);
-    if (s?.ready) await this.flushQueue(s); // the site connected meanwhile
-    return { ok: true, result: { queued: true, id, deadline } };
-  }
-
-  /** Send the site's queued commands; each stays queued until the site answers for it (the site runs an id at most once). */
-  private async flushQueue(s: Session): Promise<void> {
-    for (const c of await this.link.queuedCommands(s.site, Date.now())) {
-      if (!s.current) return;
-      const device = `${s.site}:${c.device}`;
-      this.calls.set(c.id, { device, method: c.method, until: c.deadline });
-      this.queuedSent.add(c.id);
-      this.statsOf(s.site).callsSent++;
-      s.ws.send(JSON.stringify({ op: 'call', id: c.id, device: c.device, method: c.method, params: c.params, deadline: c.deadline }));
-    }
   }
 
   handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -200,7 +159,7 @@ export class LinkCentral {
     s.ready = true;
     ws.send(JSON.stringify({ op: 'hello', site, hub: this.o.hubName, now: Date.now(), marks: s.marks, pingMs: this.o.pingMs }));
     this.log.info({ site, marks: s.marks }, 'link: site connected');
-    await this.flushQueue(s);
+    await this.commands.flush(s);
   }
 
   private onFrame(s: Session, text: string): void {
@@ -213,7 +172,7 @@ export class LinkCentral {
     }
     const f = p.value;
     if (f.op === 'ping') return void s.ws.send(JSON.stringify({ op: 'pong', t: f.t }));
-    if (f.op === 'result') return this.onResult(s.site, f.id, f.ok, f.error?.message ?? '');
+    if (f.op === 'result') return this.commands.onResult(f.id, f.ok, f.error?.message ?? '');
     if (f.op !== 'batch' || !s.ready) return;
     if (++s.pending > MAX_PENDING) return void s.ws.close(CloseCodes.TRY_AGAIN_LATER.code, 'too many batches queued');
     s.chain = s.chain.then(() => this.apply(s, f)).catch((err: unknown) => {
@@ -261,45 +220,9 @@ export class LinkCentral {
     await Promise.all(a.live.map((m) => this.bus.publish(m.topic, m.payload, { qos: 0, retain: m.retain }).catch(() => undefined)));
   }
 
-  /** A command request on central's bus for a site's device goes down the link. */
-  private onCommand(topic: string, payload: Buffer): void {
-    const t = parseDeviceTopic(topic);
-    if (t?.kind !== 'cmd' || !this.isSiteDevice(t.device)) return;
-    const i = t.device.indexOf(':');
-    const s = this.sessions.get(t.device.slice(0, i));
-    if (!s?.ready) return;
-    let req: { id?: unknown; params?: unknown };
-    try {
-      req = JSON.parse(payload.toString('utf8')) as typeof req;
-    } catch {
-      return;
-    }
-    if (typeof req.id !== 'string') return;
-    const deadline = Date.now() + this.o.callDeadlineMs;
-    this.calls.set(req.id, { device: t.device, method: t.method!, until: deadline });
-    this.statsOf(s.site).callsSent++;
-    const params = typeof req.params === 'object' && req.params !== null && !Array.isArray(req.params) ? req.params : undefined;
-    s.ws.send(JSON.stringify({ op: 'call', id: req.id, device: t.device.slice(i + 1), method: t.method, ...(params ? { params } : {}), deadline }));
-  }
-
-  /**
-   * The site took a command (ok: published to the device) or refused it
-   * (deadline passed, already executed): a queued one is done either way; a
-   * refusal is answered to the caller as the device would.
-   */
-  private onResult(_site: string, id: string, ok: boolean, message: string): void {
-    if (this.queuedSent.delete(id)) void this.link.dropCommand(id).catch((err: unknown) => this.log.warn({ err, id }, 'link: could not drop a delivered queued command'));
-    const c = this.calls.get(id);
-    if (!c || ok) return;
-    this.calls.delete(id);
-    void this.bus.publish(`devices/${c.device}/cmd/${c.method}/res`, JSON.stringify({ id, ok: false, error: { message: `site: ${message}` } }), { qos: 0 }).catch(() => undefined);
-  }
-
   private tick(): void {
     const now = Date.now();
-    for (const [id, c] of this.calls) {
-      if (c.until < now) { this.calls.delete(id); this.queuedSent.delete(id); }
-    }
+    this.commands.expire(now);
     for (const s of this.sessions.values()) {
       if (now - s.lastFrame > this.o.deadMs) {
         this.log.warn({ site: s.site }, 'link: no frame from the site within the liveness timeout; closing');

@@ -65,7 +65,7 @@ export async function openLink(cfg: HubConfig, store: Store | undefined, linkSto
     store: appendStore,
     central,
     site,
-    gate: (...a) => central?.gate(...a),
+    gate: (...a) => central?.commands.gate(...a),
     snapshot: () => ({ name, site: site ? site.stats.snapshot() : null, sites: central?.snapshot() ?? [] }),
     start: async () => { await site?.start(); },
     stop: async () => {

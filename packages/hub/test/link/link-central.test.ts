@@ -84,16 +84,21 @@ test('central: upgrade auth, namespace refusal, jumps, duplicates, one session p
   assert.deepEqual([resend.seq, (resend.error as { name: string }).name], [2, 'LINK_SEQ_GAP']);
   at = a.send({ op: 'batch', lane: 'state', epoch: 'e1', records: [msg(1, 'devices/x/status'), msg(2, 'devices/x/status'), msg(3, 'devices/y/status')] });
   assert.deepEqual(await a.next('ack', at), { op: 'ack', lane: 'state', epoch: 'e1', seq: 3, duplicates: 2 });
+  // The site's outbox was lost: a new epoch starts at 1 and central keeps an event with the old mark.
+  at = a.send({ op: 'batch', lane: 'state', epoch: 'e2', records: [msg(1, 'devices/x/status')] });
+  assert.deepEqual(await a.next('ack', at), { op: 'ack', lane: 'state', epoch: 'e2', seq: 1, duplicates: 0 });
+  const epochEvent = linkStatus(dir).central.find((c) => c.site === 'evil')!.events.find((e) => e.kind === 'epoch') !;
+  assert.deepEqual(JSON.parse(epochEvent.detail), { oldEpoch: 'e1', oldSeq: 3 });
 
   const b = await Peer.open(url, token);
   await until('the old session to be replaced', () => a.closed !== undefined);
   assert.equal(a.closed, 4009);
-  assert.deepEqual(b.frames[0]!.marks, { state: { epoch: 'e1', seq: 3 } });
+  assert.deepEqual(b.frames[0]!.marks, { state: { epoch: 'e2', seq: 1 } });
   a.send({ op: 'batch', lane: 'state', epoch: 'e1', records: [msg(4, 'devices/z/status')] }); // on a closed socket: never applied
 
   const links = (await (await fetch(`${central.url}/api/v1/links`)).json()) as { sites: { site: string; refused: number; duplicates: number; jumps: number; replaced: number }[] };
   const evil = links.sites.find((s) => s.site === 'evil')!;
-  assert.deepEqual([evil.refused, evil.duplicates, evil.jumps, evil.replaced], [1, 2, 1, 1]);
+  assert.deepEqual([evil.refused, evil.duplicates, evil.jumps, evil.replaced, (evil as unknown as { epochChanges: number }).epochChanges], [1, 2, 1, 1, 1]);
   const devices = (await (await fetch(`${central.url}/api/v1/devices`)).json()) as { id: string }[];
   assert.deepEqual(devices.map((d) => d.id).sort(), ['evil:x', 'evil:y']);
   b.ws.close();

@@ -41,7 +41,7 @@ export function addSite(dataDir: string, site: string): string {
   return (JSON.parse(r.stdout) as { token: string }).token;
 }
 
-export function linkStatus(dataDir: string): { site: { lanes: { lane: string; queued: number }[] }; central: { site: string; marks: Record<string, { seq: number }>; events: { kind: string; reason: string; count: number; fromSeq: number; toSeq: number }[] }[] } {
+export function linkStatus(dataDir: string): { site: { lanes: { lane: string; queued: number }[] }; central: { site: string; marks: Record<string, { seq: number }>; events: { kind: string; reason: string; count: number; fromSeq: number; toSeq: number; detail: string }[] }[] } {
   const r = spawnSync(NODE[0], [...NODE.slice(1), 'link', 'status', '--data-dir', dataDir, '--json'], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`link status failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as ReturnType<typeof linkStatus>;
