@@ -40,7 +40,8 @@ export interface LinkRecord { seq: number; from: number; via?: string[]; body: R
 
 export interface LaneMark { epoch: string; seq: number }
 export interface HelloFrame { op: 'hello'; site: string; hub: string; now: number; marks: Partial<Record<LinkLane, LaneMark>>; pingMs: number }
-export interface BatchFrame { op: 'batch'; lane: LinkLane; epoch: string; records: LinkRecord[] }
+/** `floor`: records up to it were acknowledged earlier and are gone from the outbox (a central that lost them records a gap, not a loop of resends). */
+export interface BatchFrame { op: 'batch'; lane: LinkLane; epoch: string; records: LinkRecord[]; floor?: number }
 export interface AckFrame { op: 'ack'; lane: LinkLane; epoch: string; seq: number; duplicates?: number }
 /** Central refused a batch that did not continue its mark: send again from `seq + 1`. */
 export interface ResendFrame { op: 'resend'; lane: LinkLane; epoch: string; seq: number; error: ErrorBody }
@@ -101,6 +102,7 @@ export function parseLinkFrame(text: string): ParseResult<LinkFrame> {
       return isSiteId(o.site) && typeof o.hub === 'string' && isSeq(o.now) && isObj(o.marks) && isSeq(o.pingMs) ? ok() : fail('WRONG_TYPE', 'hello needs site, hub, now, marks, pingMs');
     case 'batch': {
       if (!isLane(o.lane) || !isEpoch(o.epoch) || !Array.isArray(o.records)) return fail('WRONG_TYPE', 'batch needs lane, epoch, records');
+      if (o.floor !== undefined && !isSeq(o.floor)) return fail('WRONG_TYPE', '"floor" must be a seq');
       if (o.records.length === 0 || o.records.length > LINK_MAX_BATCH) return fail('WRONG_TYPE', `a batch carries 1–${LINK_MAX_BATCH} records`);
       for (const r of o.records) {
         const p = recordProblem(r, o.lane);

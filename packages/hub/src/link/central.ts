@@ -186,7 +186,7 @@ export class LinkCentral {
   private async apply(s: Session, f: BatchFrame): Promise<void> {
     if (!s.current) return;
     const st = this.statsOf(s.site);
-    const a = applyBatch(s.site, f.lane, f.epoch, f.records, s.marks[f.lane], Date.now());
+    const a = applyBatch(s.site, f.lane, f.epoch, f.records, s.marks[f.lane], Date.now(), f.floor);
     if (a.write.mark) {
       try {
         await this.store.append(a.points, a.write);

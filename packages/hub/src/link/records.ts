@@ -69,11 +69,12 @@ export interface Applied {
  * Apply `records` of (lane, epoch) on top of `mark` (undefined: never seen).
  * At or below the mark: a counted duplicate. A record whose `from` is past the
  * next expected seq: the batch is refused from there (the contiguous prefix is
- * kept). A new epoch starts a fresh mark at 0, reported with the old one.
+ * kept). A new epoch starts a fresh mark at 0, reported with the old one. A
+ * `floor` past the mark (central lost what it had acknowledged) is a gap event.
  * Telemetry goes live as the newest reading per device of the batch (a backlog
  * does not flood browsers; history has every reading).
  */
-export function applyBatch(site: string, lane: LinkLane, epoch: string, records: readonly LinkRecord[], mark: LaneMark | undefined, now: number): Applied {
+export function applyBatch(site: string, lane: LinkLane, epoch: string, records: readonly LinkRecord[], mark: LaneMark | undefined, now: number, floor = 0): Applied {
   const newEpoch = !mark || mark.epoch !== epoch;
   const start: LaneMark = newEpoch ? { epoch, seq: 0 } : mark;
   const events: LinkEventRow[] = [];
@@ -83,6 +84,11 @@ export function applyBatch(site: string, lane: LinkLane, epoch: string, records:
   const out: Applied = { points: [], write: {}, mark: start, duplicates: 0, refused: 0, gaps: 0, live: [], ...(newEpoch ? { epochChange: { old: mark } } : {}) };
   const latest = new Map<string, TelemetryBody>();
   let seq = start.seq;
+  if (!newEpoch && floor > seq) {
+    // The site had records up to `floor` acknowledged (by this central, before it lost them): say so, then go on.
+    events.push({ site, lane, kind: 'gap', epoch, fromSeq: seq + 1, toSeq: floor, reason: 'unknown', count: floor - seq, detail: '{"acknowledgedBefore":true}', at: now });
+    seq = floor;
+  }
   for (const r of records) {
     if (r.seq <= seq) { out.duplicates++; continue; }
     if (r.from > seq + 1) {

@@ -217,7 +217,7 @@ export class LinkSite {
             const rows = await this.link.outbox(lane, l.sentUpTo, this.o.batchRecords, this.o.batchBytes);
             if (rows.length === 0 || !this.hello) break;
             const recs = rows.map((r) => `{"seq":${r.seq},"from":${r.from},"body":${r.body}}`).join(',');
-            this.send(`{"op":"batch","lane":"${lane}","epoch":"${l.epoch}","records":[${recs}]}`);
+            this.send(`{"op":"batch","lane":"${lane}","epoch":"${l.epoch}","floor":${l.acked},"records":[${recs}]}`);
             if (l.inflight.length === 0) l.lastProgress = Date.now();
             l.sentUpTo = rows.at(-1)!.seq;
             l.inflight.push(l.sentUpTo);

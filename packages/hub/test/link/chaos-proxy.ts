@@ -38,7 +38,8 @@ export async function startChaosProxy(targetPort: () => number | undefined): Pro
     const up = connect(target, '127.0.0.1');
     open.add(up);
     up.on('error', () => undefined);
-    up.on('close', () => { open.delete(up); if (!down.destroyed) down.destroy(); });
+    // In a blackhole the site never learns that central gave up: nothing at all reaches it.
+    up.on('close', () => { open.delete(up); if (mode !== 'blackhole' && !down.destroyed) down.destroy(); });
     down.on('close', () => { if (!up.destroyed) up.destroy(); });
     down.on('data', (chunk: Buffer) => {
       if (mode === 'blackhole') return;

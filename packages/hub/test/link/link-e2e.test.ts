@@ -103,6 +103,7 @@ test('link: readings reach central exactly once through RST cuts, a blackhole, a
   // A command from a central browser reaches the site's device and its answer comes back.
   const browser = new FieldlinkClient({ url: `${central.url.replace('http', 'ws')}/ws`, WebSocket: WebSocket as never });
   await browser.connect();
+  t.after(() => { browser.close(); d.client.end(true); });
   await until('the site device to be online at central', async () => {
     const devs = (await (await fetch(`${central.url}/api/v1/devices`)).json()) as { id: string; online: boolean }[];
     return devs.some((x) => x.id === 's1:dev-1' && x.online);

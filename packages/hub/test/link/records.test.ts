@@ -67,6 +67,15 @@ test('applyBatch: a new epoch is reported with the old mark, never skipped silen
   assert.deepEqual(late.write.events!.map((e) => [e.kind, e.fromSeq, e.toSeq, e.reason]), [['gap', 1, 6, 'unknown']]);
 });
 
+test('applyBatch: a floor past the mark (central lost acknowledged records) is a gap, not a loop of resends', () => {
+  const a = applyBatch('s1', 'telemetry', 'e1', [tel(11, 11)], { epoch: 'e1', seq: 4 }, 5, 10);
+  assert.equal(a.jump, undefined);
+  assert.equal(a.mark.seq, 11);
+  assert.deepEqual(a.write.events!.map((e) => [e.kind, e.fromSeq, e.toSeq, e.reason]), [['gap', 5, 10, 'unknown']]);
+  const same = applyBatch('s1', 'telemetry', 'e1', [tel(11, 11)], { epoch: 'e1', seq: 10 }, 5, 10);
+  assert.equal(same.write.events, undefined, 'a floor at the mark says nothing');
+});
+
 test('applyBatch / centralTopic: state records outside the site namespace are refused and counted', () => {
   assert.equal(centralTopic('s1', 'devices/x/status'), 'devices/s1:x/status');
   assert.equal(centralTopic('s1', 'devices/x/cmd/reboot/res'), 'devices/s1:x/cmd/reboot/res');
