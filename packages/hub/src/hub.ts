@@ -169,7 +169,7 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
     ...(services.alerts ? { alertsStats: services.alerts.stats } : {}),
     link: linkMetricSources(link),
   });
-  const handler = createHttpHandler({ health, api: services.api, metrics, links: () => link.snapshot(), security, secureCookies: Boolean(tlsMaterial), dashboardDir: cfg.dashboardDir, log });
+  const handler = createHttpHandler({ health, api: services.api, metrics, links: () => link.report(), security, secureCookies: Boolean(tlsMaterial), dashboardDir: cfg.dashboardDir, log });
   const server = createHttpServer(
     handler,
     {

@@ -27,7 +27,7 @@ export interface HttpDeps {
   api?: (who: Identity) => (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
   metrics: Registry;
   /** `GET /api/v1/links` (link/index.ts snapshot); needs read on `#` as /metrics does. */
-  links?: () => unknown;
+  links?: () => Promise<unknown>;
   security: Security;
   secureCookies: boolean;
   dashboardDir: string;
@@ -89,7 +89,7 @@ export function createHttpHandler(deps: HttpDeps) {
           const q = parseQuery(url.searchParams, []);
           if (!q.ok) return sendError(res, q.code, q.message);
           if (!deps.security.allow(who, 'read', '#', 'http')) return sendError(res, 'FORBIDDEN');
-          return sendJson(res, 200, deps.links());
+          return sendJson(res, 200, await deps.links());
         }
         if (deps.api && (await deps.api(who)(req, res))) return;
         return sendError(res, deps.api ? 'NOT_FOUND' : 'STORE_UNAVAILABLE');

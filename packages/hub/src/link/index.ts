@@ -25,8 +25,10 @@ export interface Link {
   readonly central: LinkCentral | undefined;
   readonly site: LinkSite | undefined;
   gate: CallGate;
-  /** `GET /api/v1/links`, `fieldlink link status`. */
+  /** Counters of both roles (metrics). */
   snapshot(): { name: string; site: ReturnType<LinkSite['stats']['snapshot']> | null; sites: ReturnType<LinkCentral['snapshot']> };
+  /** `GET /api/v1/links`: the snapshot, with each site's latest gap and epoch events from the store. */
+  report(): Promise<unknown>;
   /** Dial central (site role); after the services are up. */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -61,12 +63,17 @@ export async function openLink(cfg: HubConfig, store: Store | undefined, linkSto
       outboxMaxBytes: cfg.linkOutboxMaxBytes, outboxMaxAgeMs: cfg.linkOutboxMaxAgeMs, boundEveryMs: cfg.linkBoundEveryMs, forward,
     }, appendStore, linkStore, bus, log.child({ link: 'site', central: redactUrl(cfg.linkUrl) }));
   }
+  const snapshot = () => ({ name, site: site ? site.stats.snapshot() : null, sites: central?.snapshot() ?? [] });
   return {
     store: appendStore,
     central,
     site,
     gate: (...a) => central?.commands.gate(...a),
-    snapshot: () => ({ name, site: site ? site.stats.snapshot() : null, sites: central?.snapshot() ?? [] }),
+    snapshot,
+    report: async () => {
+      const s = snapshot();
+      return { ...s, sites: await Promise.all(s.sites.map(async (x) => ({ ...x, events: linkStore ? await linkStore.events(x.site, 20) : [] }))) };
+    },
     start: async () => { await site?.start(); },
     stop: async () => {
       await site?.stop();

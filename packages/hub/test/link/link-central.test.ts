@@ -130,6 +130,9 @@ test('site: a full outbox drops the oldest telemetry as gap records; central sto
   t.diagnostic(`${got.length} readings at central, ${gapped} in ${gaps.length} gap record(s): ${JSON.stringify(gaps.map((g) => [g.fromSeq, g.toSeq, g.reason, g.count]))}`);
   assert.ok(gaps.length >= 1 && gaps.every((g) => g.reason === 'queue_full'));
   assert.equal(got.length + gapped, N, 'every acknowledged reading is either at central or counted in a gap');
+  const api = (await (await fetch(`${central.url}/api/v1/links`)).json()) as { sites: { site: string; gaps: number; events: { kind: string; count: number }[] }[] };
+  const field = api.sites.find((s) => s.site === 'field')!;
+  assert.deepEqual(field.events.filter((e) => e.kind === 'gap').map((e) => e.count), gaps.map((g) => g.count), 'GET /api/v1/links exposes the gap records');
   assert.equal(new Set(got).size, got.length);
   // Oldest first: what is missing is older than everything that arrived.
   const missing = [...Array(N).keys()].filter((k) => !got.includes(k));
