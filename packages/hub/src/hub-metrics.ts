@@ -3,7 +3,7 @@
  * services keep (docs/security.md lists which limit feeds which metric).
  */
 import type { Registry as PromRegistry } from 'prom-client';
-import { createMetrics, type Sample } from './metrics.js';
+import { createMetrics, type MetricSources, type Sample } from './metrics.js';
 import type { BrowserDoor } from './transports/browser/door.js';
 import type { DeviceDoor } from './transports/device/door.js';
 import type { MqttDoor } from './transports/mqtt-door.js';
@@ -30,6 +30,8 @@ export interface MetricDeps {
   /** The embedded broker's client-id/session owners and retained budget. */
   mqttPolicy?: { sessions: SessionOwners; retained: RetainedBudget };
   alertsStats?: () => Record<string, unknown>;
+  /** The link's metrics (link/metrics.ts). */
+  link?: MetricSources;
 }
 
 const one = (v: number): Sample[] => [[{}, v]];
@@ -169,5 +171,6 @@ export function hubMetrics(d: MetricDeps): PromRegistry {
         return Object.entries(s).filter(([, v]) => typeof v === 'number').map(([k, v]): Sample => [{ counter: k }, v as number]);
       },
     },
+    ...d.link,
   });
 }

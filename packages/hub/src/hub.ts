@@ -10,7 +10,7 @@ import type net from 'node:net';
 import type tls from 'node:tls';
 import { CloseCodes, PROTOCOL_VERSION } from '@fieldlink/protocol';
 import { createBus, isEmbedded, type Bus } from './bus/index.js';
-import { openAlerts, openIdentities, openStore, startRetention, type AlertStore, type ClosableIdentityStore, type Durability, type MqttStateStore, type Store } from './storage/index.js';
+import { openAlerts, openIdentities, openLinkStore, openStore, startRetention, type AlertStore, type ClosableIdentityStore, type Durability, type MqttStateStore, type Store } from './storage/index.js';
 import { AEDES_REMOVED_IN, type HubConfig } from './config/options.js';
 import { createLogger, type Logger } from './log.js';
 import { anonymousRole, createSecurity, isLoopback, proxiedAnonymousRole, type Security } from './auth/index.js';
@@ -35,6 +35,8 @@ import { hubMetrics } from './hub-metrics.js';
 import { loadTls } from './tls.js';
 import { VERSION } from './version.js';
 import { redactUrl } from './redact.js';
+import { openLink, type Link } from './link/index.js';
+import { linkMetricSources } from './link/metrics.js';
 
 export interface Hub {
   readonly httpPort: number;
@@ -56,6 +58,8 @@ export interface Hub {
   reloadAlerts(): void;
   /** Alerts service (absent without a store). */
   readonly alerts: AlertsService | undefined;
+  /** The hub-to-hub link (link/index.ts): central for sites with a token, and a site with --link-url. */
+  readonly link: Link;
   stop(): Promise<void>;
 }
 
@@ -66,8 +70,10 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
   const store = cfg.store === 'none' ? undefined : await openStore(storeOpts);
   const ids: ClosableIdentityStore | undefined = store ? openIdentities(storeOpts) : undefined;
   const alertStore: AlertStore | undefined = store ? openAlerts(storeOpts) : undefined;
-  /** Identities and alerts first: their connections read the store's database. */
+  const linkStore = store ? openLinkStore(storeOpts) : undefined;
+  /** Identities, alerts and the link first: their connections read the store's database. */
   const closeStorage = async () => {
+    await linkStore?.close();
     await alertStore?.close();
     await ids?.close();
     await store?.close();
@@ -119,12 +125,21 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
   const registry = await startRegistry(bus, store, (err) => log.warn({ err }, 'registry snapshot failed'), {
     maxDepth: cfg.maxPayloadDepth, maxKeys: cfg.maxPayloadKeys, maxMetaBytes: cfg.maxMetaBytes, maxDevices: cfg.maxDevices, maxMetricsPerDevice: cfg.maxMetricsPerDevice,
   });
-  const commands = await startCommands(bus, registry);
+  let link: Link;
+  try {
+    link = await openLink(cfg, store, linkStore, bus, log);
+  } catch (err) {
+    await Promise.allSettled([registry.stop(), bus.close(), revocations?.stop()]);
+    await closeStorage();
+    throw err;
+  }
+  const commands = await startCommands(bus, registry, (...a) => link.gate(...a));
   let services;
   try {
-    services = await startServices(bus, store, registry, security, cfg, log, alertStore);
+    // link.store: on a site, telemetry appends also write the outbox (link/linked-store.ts).
+    services = await startServices(bus, link.store, registry, security, cfg, log, alertStore);
   } catch (err) {
-    await Promise.allSettled([registry.stop(), commands.stop(), bus.close()]);
+    await Promise.allSettled([registry.stop(), commands.stop(), link.stop(), bus.close()]);
     await closeStorage();
     throw err;
   }
@@ -158,14 +173,16 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
     browser, device, mqtt: door, registry, security, fanout, ingestStats: services.ingestStats, revocations, ...(mqttState ? { mqttStateStats: () => mqttState.stats() } : {}),
     ...(door ? { mqttPolicy: { sessions: mqttPolicy.owners, retained: mqttPolicy.retained } } : {}),
     ...(services.alerts ? { alertsStats: services.alerts.stats } : {}),
+    link: linkMetricSources(link),
   });
-  const handler = createHttpHandler({ health, api: services.api, metrics, security, secureCookies: Boolean(tlsMaterial), dashboardDir: cfg.dashboardDir, log });
+  const handler = createHttpHandler({ health, api: services.api, metrics, links: () => link.report(), security, secureCookies: Boolean(tlsMaterial), dashboardDir: cfg.dashboardDir, log });
   const server = createHttpServer(
     handler,
     {
       '/ws': (req, s, h) => browser.handleUpgrade(req, s, h),
       '/ws/device': (req, s, h) => device.handleUpgrade(req, s, h),
       ...(mqttWs ? { '/mqtt': (req, s, h) => mqttWs.handleUpgrade(req, s, h) } : {}),
+      ...(link.central ? { '/link': (req, s, h) => link.central!.handleUpgrade(req, s, h) } : {}),
     },
     security,
     log,
@@ -191,12 +208,13 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
     }
   } catch (err) {
     for (const l of listeners) l.close();
-    await Promise.allSettled([services.stop(), registry.stop(), commands.stop(), bus.close(), revocations?.stop()]);
+    await Promise.allSettled([services.stop(), registry.stop(), commands.stop(), link.stop(), bus.close(), revocations?.stop()]);
     await closeStorage();
     throw err;
   }
   const shownHost = cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host;
   const url = `${tlsMaterial ? 'https' : 'http'}://${shownHost}:${httpPort}`;
+  await link.start();
   log.info({ url, mqttPort, mqttsPort, bus: bus.kind, mqttEngine: door?.engine, store: store?.kind ?? 'none', anonymous: anon, version: VERSION }, 'hub listening');
 
   let stopping: Promise<void> | undefined;
@@ -209,6 +227,7 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
         device.close(CloseCodes.GOING_AWAY.code, 'hub shutting down'),
         mqttWs?.close(),
       ]);
+      await link.stop();
       await retention?.stop();
       await ha?.stop();
       await commands.stop();
@@ -230,5 +249,5 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
     log.info('TLS certificates reloaded');
   };
   const reloadAlerts = () => services.alerts?.reload();
-  return { httpPort, mqttPort, mqttsPort, url, bus, store, registry, security, revocations, log, reloadTls, reloadAlerts, alerts: services.alerts, stop };
+  return { httpPort, mqttPort, mqttsPort, url, bus, store, registry, security, revocations, log, reloadTls, reloadAlerts, alerts: services.alerts, link, stop };
 }

@@ -50,6 +50,9 @@ export const Codes = {
   UNKNOWN_RULE: def(1041, 404, 'unknown alert rule', 'No alert rule with that name.'),
   UNKNOWN_ALERT: def(1042, 404, 'unknown alert', 'No alert with that id.'),
   RULE_READ_ONLY: def(1043, 409, 'rule defined in the alerts file', 'The rule comes from --alerts-file: change it there and send SIGHUP; the API changes only rules made over the API.'),
+  // Link (docs/link.md)
+  LINK_SEQ_GAP: def(1050, 409, 'batch does not continue the mark', 'A link batch started past the receiver\'s high-water mark for its lane and epoch (records would be skipped). It is refused whole; the `resend` frame names the mark: send again from the record after it.'),
+  LINK_NAMESPACE: def(1051, 403, 'record outside the site\'s namespace', 'A link record names a topic that is not a device message a site may forward (`devices/{id}/telemetry|status|meta|cmd/{method}/res`), or a device id that is not valid once prefixed with the site (`{site}:{id}`, at most 64 characters). Central does not apply it, counts it (`fieldlink_link_events_total{counter="refused"}`), tells the site with this code and moves on, so the lane is not stuck.'),
 
   // 2000–2999: retry later
   INTERNAL: def(2000, 500, 'internal error', 'The hub failed to handle the request; it is logged with the request id. Retry with backoff.'),
@@ -61,6 +64,7 @@ export const Codes = {
   SHUTTING_DOWN: def(2006, 503, 'hub is shutting down', 'The hub is stopping; reconnect with backoff (another instance may take over).'),
   DEVICE_ERROR: def(2007, 502, 'device answered with an error', 'The device received the command and answered with an error; its detail is in `message`.'),
   REQUEST_TIMEOUT: def(2008, 504, 'no reply in time', 'Raised by the typed client: no reply arrived within the request\'s timeout (the request may still have been processed).'),
+  SITE_OFFLINE: def(2010, 503, 'site is not connected', 'A `call` targeted a device of a linked site (`{site}:{device}`) whose link is down; nothing was sent. Retry when the site is back (`GET /api/v1/links` shows it).'),
   CONNECTION_LOST: def(2009, 503, 'connection lost', 'Raised by the typed client: the connection closed before the reply arrived; the request may or may not have been processed.'),
 
   // 3000–3999: access
@@ -100,5 +104,5 @@ export const CloseCodes = {
   AUTH_TIMEOUT: { code: 4001, reconnect: false, doc: 'No successful `auth` within the deadline.' },
   REVOKED: { code: 4003, reconnect: false, doc: 'The credentials this connection was opened with no longer hold: token revoked or expired, user removed or password changed, device secret rotated or device removed, or the login session past its maximum age. Authenticate again with current credentials.' },
   SLOW_CONSUMER: { code: 4008, reconnect: true, doc: 'The client did not read fast enough and its outgoing queue passed the hard limit.' },
-  REPLACED: { code: 4009, reconnect: false, doc: 'Another connection took over this device id.' },
+  REPLACED: { code: 4009, reconnect: false, doc: 'Another connection took over this device id (or, on `/link`, this site).' },
 } as const;

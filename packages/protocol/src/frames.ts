@@ -19,7 +19,8 @@ export interface UnsubRequest { op: 'unsub'; id: string; filter: string }
 export interface PubRequest { op: 'pub'; id: string; topic: string; payload: unknown; encoding?: 'json' | 'text' | 'base64'; retain?: boolean; qos?: 0 | 1 | 2 }
 export interface HistoryRequest { op: 'history'; id: string; device: string; metric: string; from?: number | string; to?: number | string; bucket?: number | string; limit?: number }
 export interface DevicesRequest { op: 'devices'; id: string; device?: string }
-export interface CallRequest { op: 'call'; id: string; device: string; method: string; params?: Record<string, unknown>; timeout?: number }
+/** `queue.ttl` (ms, ≤ 24 h): for a device of a linked site that is offline, keep the command until the site returns or the ttl passes (docs/link.md). */
+export interface CallRequest { op: 'call'; id: string; device: string; method: string; params?: Record<string, unknown>; timeout?: number; queue?: { ttl: number } }
 export interface PingRequest { op: 'ping'; id: string }
 /** Alerts (docs/alerts.md): history (`state: "active"` for the firing ones), acknowledge, rules. */
 export interface AlertsRequest { op: 'alerts'; id: string; state?: 'firing' | 'resolved' | 'active'; rule?: string; device?: string; from?: number | string; to?: number | string; limit?: number }
@@ -43,6 +44,8 @@ export interface ErrorPush { op: 'error'; error: ErrorBody }
 export type Push = MsgPush | ErrorPush;
 
 export const MAX_TIMEOUT_MS = 60_000;
+/** Longest a command may wait in a link's queue for its site (24 h). */
+export const MAX_QUEUE_TTL_MS = 86_400_000;
 export const MAX_ID_LENGTH = 64;
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; id?: string; code: CodeName; message: string };
@@ -64,7 +67,7 @@ export const OPS: Record<Op, OpSpec> = {
   pub: { required: { topic: 'string', payload: 'any' }, optional: { encoding: 'string', retain: 'boolean', qos: 'number' } },
   history: { required: { device: 'string', metric: 'string' }, optional: { from: 'any', to: 'any', bucket: 'any', limit: 'number' } },
   devices: { required: {}, optional: { device: 'string' } },
-  call: { required: { device: 'string', method: 'string' }, optional: { params: 'object', timeout: 'number' } },
+  call: { required: { device: 'string', method: 'string' }, optional: { params: 'object', timeout: 'number', queue: 'object' } },
   ping: { required: {}, optional: {} },
   alerts: { required: {}, optional: { state: 'string', rule: 'string', device: 'string', from: 'any', to: 'any', limit: 'number' } },
   ack: { required: { alert: 'string' }, optional: {} },
@@ -127,6 +130,10 @@ function validateOp(o: Obj, id: string): ParseResult<Request> {
     case 'call':
       if (o.timeout !== undefined && ((o.timeout as number) <= 0 || (o.timeout as number) > MAX_TIMEOUT_MS)) return fail('WRONG_TYPE', `"timeout" must be in (0, ${MAX_TIMEOUT_MS}] ms`);
       if (!/^[A-Za-z0-9_.-]{1,64}$/.test(o.method as string)) return fail('WRONG_TYPE', '"method" must be 1–64 letters, digits, "_", "-" or "."');
+      if (o.queue !== undefined) {
+        const ttl = (o.queue as Obj).ttl;
+        if (!Number.isSafeInteger(ttl) || (ttl as number) <= 0 || (ttl as number) > MAX_QUEUE_TTL_MS) return fail('WRONG_TYPE', `"queue.ttl" must be an integer in (0, ${MAX_QUEUE_TTL_MS}] ms`);
+      }
       break;
   }
   return { ok: true, value: o as unknown as Request };

@@ -3,3 +3,4 @@ export * from './topics.js';
 export * from './frames.js';
 export * from './device-frames.js';
 export * from './client.js';
+export * from './link-frames.js';

@@ -50,6 +50,12 @@ export const roles: Record<string, Role> = {
     options: adminOptions,
     run: async (argv) => { const a = await import('./admin.js'); return a.runAdmin(a.tokenCmds, 'token', argv); },
   },
+  link: {
+    summary: 'Hub-to-hub links (docs/link.md): on central, `site add <id>` prints a site token once, `site revoke <id>`, `site list`; on either end, `status` shows lanes, queues, marks and gaps.',
+    usage: 'fieldlink link site add|revoke <id> | link site list | link status [--data-dir … | --store …]',
+    options: adminOptions,
+    run: async (argv) => (await import('./link.js')).runLink(argv),
+  },
   cert: {
     summary: 'TLS helpers: `fieldlink cert dev [--out dir] [--hosts a,b]` writes a self-signed CA, a server certificate for a LAN and a device certificate.',
     usage: 'fieldlink cert dev [--out ./certs] [--hosts raspberrypi.local,192.168.1.10] [--device sensor-1]',

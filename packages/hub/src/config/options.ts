@@ -4,6 +4,7 @@
  * committed docs in sync.
  */
 import type { OptionDef, OptionSet } from './schema.js';
+import { linkOptions } from './link.js';
 
 const o = <S extends OptionSet>(s: S) => s;
 const int = (d: number, doc: string, extra: Partial<OptionDef<'int'>> = {}): OptionDef<'int'> => ({ kind: 'int', default: d, doc, ...extra });
@@ -83,6 +84,7 @@ export const hubOptions = o({
   allowedHosts: { kind: 'list', default: [], doc: 'Names the hub may be reached by, besides the ones always allowed (`localhost`, `*.localhost`, 127.0.0.0/8, `[::1]`, this machine\'s hostname and `<hostname>.local`, the --host address, and every interface address when --host is 0.0.0.0 or ::). An HTTP request, or a WebSocket upgrade from a browser (one with an Origin), with any other `Host` is refused with 421 `HOST_REJECTED` (DNS-rebinding protection). Entries: a name (`hub.example.com`), `.example.com` for a domain and its subdomains, an address or CIDR range, or `*` for any.', group: 'Security' } as OptionDef<'list'>,
   trustedProxies: { kind: 'list', default: [], doc: 'Addresses or CIDR ranges of reverse proxies (e.g. 127.0.0.1, ::1, 10.0.0.0/8) whose forwarding header is believed: the client address it names is used for connection limits, authentication backoff and logs. Requests carrying forwarding headers are never treated as local by `--anonymous auto` (docs/security.md).', group: 'Security' } as OptionDef<'list'>,
   forwardedHeader: { kind: 'enum', default: 'x-forwarded-for', values: ['x-forwarded-for', 'forwarded'], doc: 'Which header a trusted proxy sets: `X-Forwarded-For` (nginx, Caddy, Traefik, HAProxy) or RFC 7239 `Forwarded`. The other one is never read, so a client cannot smuggle an address in it.', group: 'Security', advanced: true } as OptionDef<'enum'>,
+  ...linkOptions,
   tlsCert: str('', 'PEM certificate (chain) for HTTPS/WSS and MQTTS. With --tls-key, the HTTP port serves TLS only.', { group: 'TLS' }),
   tlsKey: str('', 'PEM private key for --tls-cert.', { group: 'TLS' }),
   tlsCa: str('', 'PEM CA bundle that signs device client certificates (enables --tls-client-auth).', { group: 'TLS' }),

@@ -43,6 +43,7 @@ export const CORE_ROUTES: readonly RouteDoc[] = [
   { id: 'login', method: 'POST', path: '/api/v1/session', tag: 'session', summary: 'Dashboard login: sets an HttpOnly session cookie', body: 'Login', response: 'Session', errors: ['BAD_CREDENTIALS', 'RATE_LIMITED', 'ORIGIN_REJECTED'] },
   { id: 'logout', method: 'DELETE', path: '/api/v1/session', tag: 'session', summary: 'Log out', response: 'Ok', errors: [] },
   { id: 'healthz', method: 'GET', path: '/healthz', tag: 'meta', summary: 'Health, counts and store/bus state', response: 'Health', errors: [] },
+  { id: 'links', method: 'GET', path: '/api/v1/links', tag: 'meta', summary: 'Links: this hub as a site (its central) and the sites linked to it, with queues, lag and counters (needs `read` on `#`)', response: 'application/json', errors: ['FORBIDDEN'] },
   { id: 'metrics', method: 'GET', path: '/metrics', tag: 'meta', summary: 'Prometheus metrics (needs `read` on `#`)', response: 'text/plain', errors: ['FORBIDDEN'] },
 ];
 

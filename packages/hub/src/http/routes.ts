@@ -26,6 +26,8 @@ export interface HttpDeps {
   /** Builds the API handler for one identity (its device list and history are filtered by the ACL). */
   api?: (who: Identity) => (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
   metrics: Registry;
+  /** `GET /api/v1/links` (link/index.ts snapshot); needs read on `#` as /metrics does. */
+  links?: () => Promise<unknown>;
   security: Security;
   secureCookies: boolean;
   dashboardDir: string;
@@ -82,6 +84,12 @@ export function createHttpHandler(deps: HttpDeps) {
           if (!deps.security.allow(who, 'read', '#', 'http')) return sendError(res, 'FORBIDDEN');
           res.writeHead(200, { 'content-type': deps.metrics.contentType });
           return res.end(await deps.metrics.metrics());
+        }
+        if (path === '/api/v1/links' && deps.links) {
+          const q = parseQuery(url.searchParams, []);
+          if (!q.ok) return sendError(res, q.code, q.message);
+          if (!deps.security.allow(who, 'read', '#', 'http')) return sendError(res, 'FORBIDDEN');
+          return sendJson(res, 200, await deps.links());
         }
         if (deps.api && (await deps.api(who)(req, res))) return;
         return sendError(res, deps.api ? 'NOT_FOUND' : 'STORE_UNAVAILABLE');

@@ -11,14 +11,18 @@ import type { Registry } from './registry.js';
 export type CallOutcome = { ok: true; result: unknown } | { ok: false; code: CodeName; message: string };
 
 export interface Commands {
-  call(device: string, method: string, params: Record<string, unknown>, timeoutMs: number): Promise<CallOutcome>;
+  /** `queueTtlMs`: the caller accepts a queued delivery when the device is behind a link that is down (link/central.ts). */
+  call(device: string, method: string, params: Record<string, unknown>, timeoutMs: number, queueTtlMs?: number): Promise<CallOutcome>;
   readonly pending: number;
   stop(): Promise<void>;
 }
 
 interface Waiter { device: string; method: string; resolve(o: CallOutcome): void; timer: ReturnType<typeof setTimeout> }
 
-export async function startCommands(bus: Bus, registry: Registry): Promise<Commands> {
+/** Answers a call before any registry check (the link: SITE_OFFLINE, or queued, for a site that is not connected); undefined lets it through. */
+export type CallGate = (device: string, method: string, params: Record<string, unknown>, queueTtlMs: number | undefined) => Promise<CallOutcome | undefined> | CallOutcome | undefined;
+
+export async function startCommands(bus: Bus, registry: Registry, gate?: CallGate): Promise<Commands> {
   const prefix = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}-`;
   let next = 0;
   const waiting = new Map<string, Waiter>();
@@ -50,7 +54,9 @@ export async function startCommands(bus: Bus, registry: Registry): Promise<Comma
     get pending() {
       return waiting.size;
     },
-    async call(device, method, params, timeoutMs) {
+    async call(device, method, params, timeoutMs, queueTtlMs) {
+      const gated = await gate?.(device, method, params, queueTtlMs);
+      if (gated) return gated;
       const rec = registry.get(device);
       if (!rec) return { ok: false, code: 'UNKNOWN_DEVICE', message: `unknown device "${device}"` };
       if (!rec.online) return { ok: false, code: 'DEVICE_OFFLINE', message: `device "${device}" is offline` };

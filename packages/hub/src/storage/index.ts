@@ -12,6 +12,9 @@ import { SqliteStore } from './sqlite.js';
 import { PostgresStore } from './postgres.js';
 import { postgresIdentities, sqliteIdentities, type ClosableIdentityStore } from './identities.js';
 import { postgresAlerts, sqliteAlerts, type AlertStore } from './alerts.js';
+import { postgresLinkStore, sqliteLinkStore, type LinkStore } from './link.js';
+
+export type { LinkStore } from './link.js';
 
 export type { AlertStore, AlertQuery } from './alerts.js';
 
@@ -89,4 +92,15 @@ export function openAlerts(opts: StoreOptions = {}): AlertStore {
     return sqliteAlerts(path === ':memory:' ? path : resolve(path), opts.durability);
   }
   return postgresAlerts(url, opts.schema);
+}
+
+/** The link's outbox, marks and site tokens, through a connection of their own (call after `openStore`). */
+export function openLinkStore(opts: StoreOptions = {}): LinkStore {
+  const url = opts.url?.trim() || undefined;
+  if (url === undefined) return sqliteLinkStore(resolve(join(opts.dataDir ?? DEFAULT_DATA_DIR, DEFAULT_SQLITE_FILE)));
+  if (url.startsWith('sqlite:')) {
+    const path = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    return sqliteLinkStore(path === ':memory:' ? path : resolve(path));
+  }
+  return postgresLinkStore(url, opts.schema);
 }

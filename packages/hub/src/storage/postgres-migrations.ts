@@ -5,6 +5,7 @@
  * one database apply each version exactly once.
  */
 import type pg from 'pg';
+import { linkSchema } from './link-sql.js';
 
 export interface PgMigration {
   version: number;
@@ -219,6 +220,7 @@ export const pgMigrations: readonly PgMigration[] = [
       CREATE TABLE mqtt_retained (topic text PRIMARY KEY, payload bytea NOT NULL, qos smallint NOT NULL, props text, ts bigint NOT NULL);
     `,
   },
+  { version: 8, name: 'link: outbox, lanes, marks, events, site tokens', sql: linkSchema('postgres') },
 ];
 
 /** Arbitrary constant key of the advisory lock that serialises migrations. */

@@ -27,6 +27,7 @@ import { migratePostgres } from './postgres-migrations.js';
 import { BufferedState, type BufferOptions, type MqttStateStore } from './mqtt-state.js';
 import { postgresState } from './mqtt-state-postgres.js';
 import { DayPartitions } from './postgres-partitions.js';
+import { pgLinkWrite, type LinkWrite } from './link-sql.js';
 
 export interface PostgresStoreOptions {
   /** `postgres://user:pass@host:port/db`. */
@@ -130,10 +131,11 @@ export class PostgresStore implements Store {
    * If a group fails, its batches are retried one by one, so an error reaches only
    * the batch that causes it and each batch stays atomic.
    */
-  async append(points: readonly Point[]): Promise<void> {
+  async append(points: readonly Point[], link?: LinkWrite): Promise<void> {
     checkPoints(points);
-    if (points.length === 0) return;
+    if (points.length === 0 && !link) return;
     if (this.closed) throw new Error('PostgreSQL store is closed');
+    if (link) return this.appendLinked(points, link);
     return new Promise<void>((resolve, reject) => {
       this.appendQueue.push({ points, resolve, reject });
       this.pump();
@@ -172,10 +174,36 @@ export class PostgresStore implements Store {
     for (const g of group) await this.insert(g.points).then(g.resolve, g.reject);
   }
 
-  /** One statement: points sorted by series (stable), as array literals built with join (no per-element escaping). */
-  private async insert(points: readonly Point[]): Promise<void> {
-    await this.resolveSeries(points);
-    await this.days.ensure(points);
+  /**
+   * An append with link rows (storage/link-sql.ts): its own transaction on one
+   * client, not grouped, so a fenced mark that fails fails only this batch.
+   */
+  private async appendLinked(points: readonly Point[], link: LinkWrite): Promise<void> {
+    this.appending++;
+    try {
+      if (points.length) {
+        await this.resolveSeries(points);
+        await this.days.ensure(points);
+      }
+      const client = await this.pool.connect();
+      try {
+        await client.query('BEGIN');
+        if (points.length) await client.query(APPEND_SQL, this.columns(points));
+        await pgLinkWrite(client, link);
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+    } finally {
+      this.appending--;
+    }
+  }
+
+  /** The statement's parameters: series ids, times and values sorted by series (stable), as array literals built with join (no per-element escaping). */
+  private columns(points: readonly Point[]): string[] {
     const n = points.length;
     const sid = new Int32Array(n);
     const counts = new Map<number, number>();
@@ -200,7 +228,14 @@ export class PostgresStore implements Store {
       values[at] = points[i]!.value;
     }
     // Finite numbers only (checkPoints): String(number) round-trips exactly through float8/bigint input.
-    const params = [`{${ids.join(',')}}`, `{${ts.join(',')}}`, `{${values.join(',')}}`];
+    return [`{${ids.join(',')}}`, `{${ts.join(',')}}`, `{${values.join(',')}}`];
+  }
+
+  /** One statement: the points and their rollups. */
+  private async insert(points: readonly Point[]): Promise<void> {
+    await this.resolveSeries(points);
+    await this.days.ensure(points);
+    const params = this.columns(points);
     try {
       await this.pool.query(APPEND_SQL, params);
     } catch (err) {

@@ -18,6 +18,7 @@ import { ROLLUP_MS } from './types.js';
 import { checkDevice, deviceFromRow, mergeBuckets, splitRange } from './common.js';
 import type { DeviceRow, PartialBucket } from './common.js';
 import { migrateSqlite } from './sqlite-migrations.js';
+import { sqliteLinkWriter, type LinkWrite } from './link-sql.js';
 import type { ColumnBatch, RawColumns, SeriesQuery } from './sqlite-protocol.js';
 
 export interface SqliteEngineOptions {
@@ -40,6 +41,8 @@ interface Agg { id: number; hour: number; min: number; max: number; sum: number;
 
 export class SqliteEngine {
   readonly db: Database.Database;
+  /** Link rows of a batch, in its transaction (storage/link-sql.ts). */
+  private readonly linkWrite: (w: LinkWrite) => void;
   /** Dictionary index (chosen by the main thread) → names, and → series id once committed. */
   private readonly dictNames: [string, string][] = [];
   private readonly dictIds: number[] = [];
@@ -64,6 +67,7 @@ export class SqliteEngine {
     } else {
       this.db.pragma('query_only = ON');
     }
+    this.linkWrite = sqliteLinkWriter(this.db);
     const p = (sql: string) => this.db.prepare(sql);
     this.s = {
       series: p(`INSERT INTO series (device, metric) VALUES (?, ?)
@@ -156,6 +160,7 @@ export class SqliteEngine {
         if (t >= g.lastTs) { g.last = v; g.lastTs = t; }
       }
       for (const r of aggs) rollup.run(r.id, r.hour, r.min, r.max, r.sum, r.n, r.last, r.lastTs);
+      for (const b of batches) if (b.link) this.linkWrite(b.link);
     })();
     for (const [k, id] of fresh) this.dictIds[k] = id;
   }

@@ -5,6 +5,7 @@
  * database at a whole version.
  */
 import type Database from 'better-sqlite3';
+import { linkSchema } from './link-sql.js';
 
 export interface SqliteMigration {
   version: number;
@@ -157,6 +158,7 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  { version: 7, name: 'link: outbox, lanes, marks, events, site tokens', sql: linkSchema('sqlite') },
 ];
 
 /** Apply pending migrations up to `target` (default: all). Returns the versions applied. */

@@ -14,6 +14,7 @@ import type { Bucket, DeviceRecord, Point, RawPoint } from './types.js';
 import { seriesKey } from './common.js';
 import type { StateOp } from './mqtt-state.js';
 import type { StateRows } from './mqtt-state-sqlite.js';
+import type { LinkWrite } from './link-sql.js';
 
 export interface ColumnBatch {
   /** Dictionary indexes firstNew, firstNew + 1, … are introduced by this batch. */
@@ -22,6 +23,8 @@ export interface ColumnBatch {
   series: Int32Array;
   ts: Float64Array;
   values: Float64Array;
+  /** Link rows committed with these points (structured-cloned; storage/link-sql.ts). */
+  link?: LinkWrite;
 }
 
 export interface RawColumns {

@@ -26,6 +26,7 @@ import { WorkerClient } from './sqlite-client.js';
 import { BufferedState, type BufferOptions, type MqttStateStore } from './mqtt-state.js';
 import { snapshotOf } from './mqtt-state-load.js';
 import type { Durability } from './types.js';
+import type { LinkWrite } from './link-sql.js';
 
 export interface SqliteStoreOptions {
   /** Database file; parent directories are created. `:memory:` works for tools. */
@@ -76,9 +77,9 @@ export class SqliteStore implements Store {
     return { pendingPoints: this.pendingPoints, waits: this.waits, writerStarts: this.writer.starts };
   }
 
-  async append(points: readonly Point[]): Promise<void> {
+  async append(points: readonly Point[], link?: LinkWrite): Promise<void> {
     checkPoints(points);
-    if (points.length === 0) return;
+    if (points.length === 0 && !link) return;
     const n = points.length;
     if (this.pendingPoints > 0 && this.pendingPoints + n > this.maxPending) {
       this.waits++;
@@ -89,7 +90,7 @@ export class SqliteStore implements Store {
     try {
       await this.writer.call('append', () => {
         const { batch, transfer } = this.encoder.encode(points);
-        return { arg: batch, transfer };
+        return { arg: link ? { ...batch, link } : batch, transfer };
       });
     } finally {
       this.pendingPoints -= n;

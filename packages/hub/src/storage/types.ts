@@ -9,6 +9,7 @@
  * only as parameters.
  */
 import type { BufferOptions, MqttStateStore } from './mqtt-state.js';
+import type { LinkWrite } from './link-sql.js';
 
 export interface Point {
   device: string;
@@ -83,8 +84,11 @@ export interface Store {
    * ignored (first write wins), so redelivered QoS 1 messages never count twice.
    * Throws RangeError, writing nothing, if a point has a non-finite value, a ts that
    * is not a non-negative safe integer, or an empty name / a name containing NUL.
+   * `link` (storage/link-sql.ts): outbox rows, a fenced high-water mark and link
+   * events committed in the same transaction as the points (all or nothing; a
+   * MarkFenceError writes nothing). With `link`, `points` may be empty.
    */
-  append(points: readonly Point[]): Promise<void>;
+  append(points: readonly Point[], link?: LinkWrite): Promise<void>;
   /** Raw points in time order, at most `limit`. */
   raw(q: HistoryQuery): Promise<RawPoint[]>;
   /**

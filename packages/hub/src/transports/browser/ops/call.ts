@@ -7,7 +7,7 @@ export async function call(ctx: BrowserContext, s: BrowserSession, req: CallRequ
   if (!isDeviceId(req.device)) return s.fail(req.id, 'INVALID_ID');
   const topic = `devices/${req.device}/cmd/${req.method}`;
   if (!ctx.security.allow(s.identity!, 'call', topic, 'ws')) return s.fail(req.id, 'FORBIDDEN', `not allowed to call "${req.method}" on "${req.device}"`);
-  const out = await ctx.commands.call(req.device, req.method, req.params ?? {}, req.timeout ?? ctx.defaultCallTimeoutMs);
+  const out = await ctx.commands.call(req.device, req.method, req.params ?? {}, req.timeout ?? ctx.defaultCallTimeoutMs, req.queue?.ttl);
   if (out.ok) s.reply(req.id, out.result);
   else s.fail(req.id, out.code, out.message);
 }
