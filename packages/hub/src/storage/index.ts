@@ -12,8 +12,10 @@ import { SqliteStore } from './sqlite.js';
 import { PostgresStore } from './postgres.js';
 import { postgresIdentities, sqliteIdentities, type ClosableIdentityStore } from './identities.js';
 import { postgresAlerts, sqliteAlerts, type AlertStore } from './alerts.js';
+import { postgresResumeMarks, sqliteResumeMarks, type ResumeMarkOptions, type ResumeMarks } from './resume-marks.js';
 
 export type { AlertStore, AlertQuery } from './alerts.js';
+export type { ResumeMarks, ResumeBoundary, ResumeMarkOptions } from './resume-marks.js';
 
 export type { ClosableIdentityStore } from './identities.js';
 
@@ -89,4 +91,15 @@ export function openAlerts(opts: StoreOptions = {}): AlertStore {
     return sqliteAlerts(path === ':memory:' ? path : resolve(path), opts.durability);
   }
   return postgresAlerts(url, opts.schema);
+}
+
+/** Browser resume marks (storage/resume-marks.ts), through a connection of their own (call after `openStore`). */
+export function openResumeMarks(opts: StoreOptions = {}, o: ResumeMarkOptions = {}): ResumeMarks {
+  const url = opts.url?.trim() || undefined;
+  if (url === undefined) return sqliteResumeMarks(resolve(join(opts.dataDir ?? DEFAULT_DATA_DIR, DEFAULT_SQLITE_FILE)), opts.durability, o);
+  if (url.startsWith('sqlite:')) {
+    const path = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    return sqliteResumeMarks(path === ':memory:' ? path : resolve(path), opts.durability, o);
+  }
+  return postgresResumeMarks(url, opts.schema, o);
 }

@@ -219,6 +219,17 @@ export const pgMigrations: readonly PgMigration[] = [
       CREATE TABLE mqtt_retained (topic text PRIMARY KEY, payload bytea NOT NULL, qos smallint NOT NULL, props text, ts bigint NOT NULL);
     `,
   },
+  {
+    version: 8,
+    name: 'browser resume marks: (epoch, seq) of each telemetry push and the stored ts it carried',
+    sql: `
+      CREATE TABLE resume_epochs (epoch text PRIMARY KEY, started_at bigint NOT NULL, floor bigint NOT NULL, hi bigint NOT NULL);
+      CREATE TABLE resume_marks (
+        epoch text NOT NULL, seq bigint NOT NULL, device text NOT NULL, ts bigint NOT NULL, at bigint NOT NULL,
+        PRIMARY KEY (epoch, seq)
+      );
+    `,
+  },
 ];
 
 /** Arbitrary constant key of the advisory lock that serialises migrations. */
