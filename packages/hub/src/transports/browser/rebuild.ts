@@ -79,7 +79,9 @@ export async function rebuild(r: ResumeStore, registry: Registry, filter: string
   if (!seen) return undefined;
   await r.flushIngest();
   const out: Rebuilt[] = [];
-  for (const { id } of registry.list()) {
+  // The registry may not have persisted a device seen just before a kill -9; the marks name every device pushed.
+  const ids = new Set([...registry.list().map((d) => d.id), ...seen.perDevice.keys(), ...seen.firstAfter.keys()]);
+  for (const id of ids) {
     const topic = `devices/${id}/telemetry`;
     if (!topicMatches(filter, topic) || !shown(topic)) continue;
     const from = (seen.perDevice.get(id) ?? Math.min(seen.at, (seen.firstAfter.get(id) ?? Infinity) - 1)) + 1;
