@@ -2,7 +2,7 @@
  * `sub` with a resume point from an earlier hub run (transports/browser/rebuild.ts):
  * telemetry the client missed is rebuilt from the store, exactly once, in ts order,
  * marked `rebuilt`; what cannot be proven answers `resumed:false` as before.
- * In-process hubs on one SQLite directory, restarted; the kill -9 case with a
+ * In-process hubs on one store (SQLite, and PostgreSQL for the rebuild), restarted; the kill -9 case with a
  * real child process is in resume-restart.test.ts.
  */
 import { after, test } from 'node:test';
@@ -12,9 +12,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RawClient, mqttConnect, startTestHub, until, wsUrl, type Frame } from './helpers.js';
 import type { Hub } from '../src/hub.js';
+import pg from 'pg';
+import { PG_URL, dropSchema, randomSchema, requirePostgres } from './storage/pg-harness.js';
 
 const dirs: string[] = [];
-after(async () => { for (const d of dirs) await rm(d, { recursive: true, force: true }); });
+const schemas: string[] = [];
+after(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+  for (const s of schemas) await dropSchema(s);
+});
 
 async function hubOn(dir: string): Promise<Hub> {
   return startTestHub({ store: 'sqlite', dataDir: dir, mqttEngine: 'core' });
@@ -30,49 +36,71 @@ async function publish(hub: Hub, msgs: [device: string, ts: number, lux: number]
 
 const key = (f: Frame) => `${String(f.topic).split('/')[1]}@${(f.payload as { ts: number }).ts}`;
 
-test('a resume from the previous run gets the missed telemetry rebuilt from the store, once, then live', async () => {
+/** The same hub's store each call: SQLite in a directory, or a PostgreSQL schema. */
+async function sqliteHubs(): Promise<() => Promise<Hub>> {
   const dir = await mkdtemp(join(tmpdir(), 'fl-resume-'));
   dirs.push(dir);
-  const t0 = Date.now() - 60_000;
-  let hub = await hubOn(dir);
-  const a = await RawClient.open(wsUrl(hub, '/ws'));
-  const first = await a.request('sub', { filter: 'devices/+/telemetry' });
-  const epoch = (first.result as { epoch: string }).epoch;
-  await publish(hub, [['a', t0 + 1, 1], ['b', t0 + 2, 2], ['a', t0 + 3, 3]]);
-  await until(() => a.msgs().length === 3);
-  const since = a.msgs().at(-1)!.seq as number;
-  a.close();
-  await until(() => a.closed !== undefined);
-  // missed while away, before the restart: with b's reading older than what the client saw of a
-  await publish(hub, [['b', t0 + 3, 25], ['a', t0 + 4, 4]]);
-  await hub.stop();
+  return () => hubOn(dir);
+}
 
-  hub = await hubOn(dir);
-  // after the restart, before the client is back; c was never seen: its readings count from the hub time of the client's last message
-  const tc = Date.now();
-  await publish(hub, [['a', t0 + 5, 5], ['c', tc, 6]]);
-  const b = await RawClient.open(wsUrl(hub, '/ws'));
-  const reply = await b.request('sub', { filter: 'devices/+/telemetry', epoch, since });
-  const r = reply.result as { resumed?: boolean; rebuilt?: number; epoch: string };
-  assert.equal(r.resumed, true, JSON.stringify(reply));
-  assert.notEqual(r.epoch, epoch);
-  assert.equal(r.rebuilt, 4);
-  const rebuilt = b.msgs();
-  assert.deepEqual(rebuilt.map(key), [`b@${t0 + 3}`, `a@${t0 + 4}`, `a@${t0 + 5}`, `c@${tc}`]);
-  assert.ok(rebuilt.every((f) => f.rebuilt === true && f.retained === false));
-  assert.deepEqual(rebuilt[0]!.payload, { lux: 25, ts: t0 + 3 });
-  const seqs = rebuilt.map((f) => f.seq as number);
-  assert.deepEqual([...seqs].sort((x, y) => x - y), seqs, 'new seqs in ts order');
+async function postgresHubs(): Promise<() => Promise<Hub>> {
+  await requirePostgres();
+  const schema = randomSchema();
+  const c = new pg.Client({ connectionString: PG_URL });
+  await c.connect();
+  await c.query(`CREATE SCHEMA "${schema}"`);
+  await c.end();
+  schemas.push(schema);
+  const dir = await mkdtemp(join(tmpdir(), 'fl-resume-'));
+  dirs.push(dir);
+  const store = `${PG_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+  return () => startTestHub({ store, dataDir: dir, mqttEngine: 'core' });
+}
 
-  await publish(hub, [['a', t0 + 7, 7]]);
-  await b.waitFor((f) => f.op === 'msg' && (f.payload as { lux: number }).lux === 7);
-  const all = [...a.msgs(), ...b.msgs()].map(key);
-  assert.equal(new Set(all).size, all.length, 'no reading twice');
-  assert.equal(all.length, 8, 'every stored reading');
-  assert.ok((b.msgs().at(-1)!.seq as number) > seqs.at(-1)!, 'live seqs follow the rebuilt ones');
-  b.close();
-  await hub.stop();
-});
+for (const [name, hubs] of [['SQLite', sqliteHubs], ['PostgreSQL', postgresHubs]] as const) {
+  test(`a resume from the previous run gets the missed telemetry rebuilt from the store, once, then live (${name})`, async () => {
+    const next = await hubs();
+    const t0 = Date.now() - 60_000;
+    let hub = await next();
+    const a = await RawClient.open(wsUrl(hub, '/ws'));
+    const first = await a.request('sub', { filter: 'devices/+/telemetry' });
+    const epoch = (first.result as { epoch: string }).epoch;
+    await publish(hub, [['a', t0 + 1, 1], ['b', t0 + 2, 2], ['a', t0 + 3, 3]]);
+    await until(() => a.msgs().length === 3);
+    const since = a.msgs().at(-1)!.seq as number;
+    a.close();
+    await until(() => a.closed !== undefined);
+    // missed while away, before the restart: with b's reading older than what the client saw of a
+    await publish(hub, [['b', t0 + 3, 25], ['a', t0 + 4, 4]]);
+    await hub.stop();
+
+    hub = await next();
+    // after the restart, before the client is back; c was never seen: its readings count from the hub time of the client's last message
+    const tc = Date.now();
+    await publish(hub, [['a', t0 + 5, 5], ['c', tc, 6]]);
+    const b = await RawClient.open(wsUrl(hub, '/ws'));
+    const reply = await b.request('sub', { filter: 'devices/+/telemetry', epoch, since });
+    const r = reply.result as { resumed?: boolean; rebuilt?: number; epoch: string };
+    assert.equal(r.resumed, true, JSON.stringify(reply));
+    assert.notEqual(r.epoch, epoch);
+    assert.equal(r.rebuilt, 4);
+    const rebuilt = b.msgs();
+    assert.deepEqual(rebuilt.map(key), [`b@${t0 + 3}`, `a@${t0 + 4}`, `a@${t0 + 5}`, `c@${tc}`]);
+    assert.ok(rebuilt.every((f) => f.rebuilt === true && f.retained === false));
+    assert.deepEqual(rebuilt[0]!.payload, { lux: 25, ts: t0 + 3 });
+    const seqs = rebuilt.map((f) => f.seq as number);
+    assert.deepEqual([...seqs].sort((x, y) => x - y), seqs, 'new seqs in ts order');
+
+    await publish(hub, [['a', t0 + 7, 7]]);
+    await b.waitFor((f) => f.op === 'msg' && (f.payload as { lux: number }).lux === 7);
+    const all = [...a.msgs(), ...b.msgs()].map(key);
+    assert.equal(new Set(all).size, all.length, 'no reading twice');
+    assert.equal(all.length, 8, 'every stored reading');
+    assert.ok((b.msgs().at(-1)!.seq as number) > seqs.at(-1)!, 'live seqs follow the rebuilt ones');
+    b.close();
+    await hub.stop();
+  });
+}
 
 test('what the marks cannot prove, or what is not telemetry, answers resumed:false as before', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'fl-resume-'));
