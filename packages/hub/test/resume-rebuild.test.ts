@@ -125,3 +125,40 @@ test('what the marks cannot prove, or what is not telemetry, answers resumed:fal
   b.close();
   await hub.stop();
 });
+
+test('a resume in the middle of a stream of readings: none twice, none missing (rebuilt, then live)', async () => {
+  const next = await sqliteHubs();
+  const t0 = Date.now() - 60_000;
+  let hub = await next();
+  const a = await RawClient.open(wsUrl(hub, '/ws'));
+  const epoch = ((await a.request('sub', { filter: 'devices/+/telemetry' })).result as { epoch: string }).epoch;
+  await publish(hub, [['s', t0 + 1, 1], ['s', t0 + 2, 2]]);
+  await until(() => a.msgs().length === 2);
+  const since = a.msgs().at(-1)!.seq as number;
+  a.close();
+  await hub.stop();
+  hub = await next();
+  const N = 500;
+  const dev = await mqttConnect(`mqtt://127.0.0.1:${hub.mqttPort}`, { clientId: 's' });
+  let sent = 2;
+  const stream = (async () => {
+    while (sent < N) {
+      sent++;
+      // QoS 0, one per turn: readings keep arriving while the sub joins, flushes ingest and reads the store
+      dev.publish('devices/s/telemetry', JSON.stringify({ lux: sent, ts: t0 + sent }), { qos: 0 });
+      await new Promise((r) => setTimeout(r, 8)); // under the per-device rate limit
+    }
+  })();
+  await until(() => sent > 150, 10_000, 'stream under way');
+  const b = await RawClient.open(wsUrl(hub, '/ws'));
+  const r = (await b.request('sub', { filter: 'devices/+/telemetry', epoch, since })).result as { resumed?: boolean; rebuilt?: number };
+  assert.equal(r.resumed, true);
+  assert.ok(r.rebuilt! > 0);
+  await stream;
+  await until(() => b.msgs().some((f) => (f.payload as { lux: number }).lux === N), 10_000, 'last reading');
+  const got = [...a.msgs(), ...b.msgs()].map((f) => (f.payload as { lux: number }).lux);
+  assert.deepEqual(got, Array.from({ length: N }, (_, i) => i + 1), 'each reading once, in order');
+  await dev.endAsync();
+  b.close();
+  await hub.stop();
+});
