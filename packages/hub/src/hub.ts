@@ -10,7 +10,7 @@ import type net from 'node:net';
 import type tls from 'node:tls';
 import { CloseCodes, PROTOCOL_VERSION } from '@fieldlink/protocol';
 import { createBus, isEmbedded, type Bus } from './bus/index.js';
-import { openAlerts, openIdentities, openLinkStore, openStore, startRetention, type AlertStore, type ClosableIdentityStore, type Durability, type MqttStateStore, type Store } from './storage/index.js';
+import { openAlerts, openIdentities, openLinkStore, openResumeMarks, openStore, startRetention, type AlertStore, type ClosableIdentityStore, type Durability, type MqttStateStore, type Store } from './storage/index.js';
 import { AEDES_REMOVED_IN, type HubConfig } from './config/options.js';
 import { createLogger, type Logger } from './log.js';
 import { anonymousRole, createSecurity, isLoopback, proxiedAnonymousRole, type Security } from './auth/index.js';
@@ -21,6 +21,7 @@ import { startServices } from './services/index.js';
 import { startHaDiscovery } from './services/ha-discovery.js';
 import type { AlertsService } from './services/alerts/index.js';
 import { Fanout } from './transports/browser/fanout.js';
+import { markTelemetry } from './transports/browser/rebuild.js';
 import { createBrowserDoor } from './transports/browser/door.js';
 import { createDeviceDoor } from './transports/device/door.js';
 import { createMqttTcpServer, createMqttTlsServer, createMqttWsHandler } from './transports/mqtt.js';
@@ -71,9 +72,11 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
   const ids: ClosableIdentityStore | undefined = store ? openIdentities(storeOpts) : undefined;
   const alertStore: AlertStore | undefined = store ? openAlerts(storeOpts) : undefined;
   const linkStore = store ? openLinkStore(storeOpts) : undefined;
-  /** Identities, alerts and the link first: their connections read the store's database. */
+  const resumeMarks = store ? openResumeMarks(storeOpts) : undefined;
+  /** Identities, alerts, the link and resume marks first: their connections read the store's database. */
   const closeStorage = async () => {
     await linkStore?.close();
+    await resumeMarks?.close();
     await alertStore?.close();
     await ids?.close();
     await store?.close();
@@ -145,11 +148,16 @@ export async function startHub(cfg: HubConfig, log: Logger = createLogger(cfg.lo
   }
   const ha = cfg.haDiscovery ? await startHaDiscovery(bus, cfg.haDiscoveryPrefix, log) : undefined;
   const retention = store ? startRetention(store, { rawDays: cfg.retentionDays, rollupDays: cfg.rollupRetentionDays }) : undefined;
-  const fanout = new Fanout(bus, { ringSize: cfg.resumeBuffer, lingerMs: cfg.resumeLingerMs, maxLingering: cfg.maxLingeringFilters, maxLingeringPerOwner: cfg.maxLingeringPerClient });
+  const fanout = new Fanout(bus, {
+    ringSize: cfg.resumeBuffer, lingerMs: cfg.resumeLingerMs, maxLingering: cfg.maxLingeringFilters, maxLingeringPerOwner: cfg.maxLingeringPerClient,
+    ...(resumeMarks ? { onSeq: markTelemetry(resumeMarks) } : {}),
+  });
+  await resumeMarks?.begin(fanout.epoch, Date.now());
+  const resume = resumeMarks && store && services.flushIngest ? { marks: resumeMarks, store, flushIngest: services.flushIngest } : undefined;
 
   const hubInfo = () => ({ hub: 'fieldlink', version: VERSION, protocol: PROTOCOL_VERSION, epoch: fanout.epoch });
   const browser = createBrowserDoor(
-    { bus, fanout, registry, commands, history: services.history, alerts: services.alertAccess, hubInfo, log, defaultCallTimeoutMs: cfg.callTimeoutMs, security },
+    { bus, fanout, registry, commands, history: services.history, alerts: services.alertAccess, ...(resume ? { resume } : {}), hubInfo, log, defaultCallTimeoutMs: cfg.callTimeoutMs, security },
     { maxFrameBytes: cfg.maxFrameBytes, softLimitBytes: cfg.wsSoftLimitBytes, hardLimitBytes: cfg.wsHardLimitBytes, stallTimeoutMs: cfg.wsStallTimeoutMs, maxSubscriptions: cfg.maxSubscriptions },
   );
   const device = createDeviceDoor(bus, log, { maxFrameBytes: cfg.maxFrameBytes }, security);

@@ -38,8 +38,11 @@ export interface OkReply<T = unknown> { id: string; ok: true; result: T }
 export interface ErrReply { id: string; ok: false; error: ErrorBody }
 export type Reply<T = unknown> = OkReply<T> | ErrReply;
 
-/** Server push of a bus message. `payload` is the JSON value when the bytes parse as JSON; else text (`enc:"text"`) or base64 (`enc:"base64"`). */
-export interface MsgPush { op: 'msg'; topic: string; payload: unknown; enc?: 'text' | 'base64'; ts: number; seq: number; retained: boolean }
+/**
+ * Server push of a bus message. `payload` is the JSON value when the bytes parse as JSON; else text (`enc:"text"`) or base64 (`enc:"base64"`).
+ * `rebuilt`: rebuilt from stored readings by a resume across a hub restart (docs/protocol.md "Resuming after a restart").
+ */
+export interface MsgPush { op: 'msg'; topic: string; payload: unknown; enc?: 'text' | 'base64'; ts: number; seq: number; retained: boolean; rebuilt?: true }
 export interface ErrorPush { op: 'error'; error: ErrorBody }
 export type Push = MsgPush | ErrorPush;
 

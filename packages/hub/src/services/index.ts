@@ -25,6 +25,8 @@ export interface Services {
   /** The HTTP API as one identity sees it: devices it may not read are absent. */
   api?: (who: Identity) => (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
   ingestStats?: () => unknown;
+  /** Resolves when every telemetry point accepted before the call is committed (browser resume rebuilds). */
+  flushIngest?: () => Promise<void>;
   /** Alert rules and their lifecycle (services/alerts/); needs a store. */
   alerts?: AlertsService;
   alertAccess?: AlertAccess;
@@ -72,6 +74,7 @@ export async function startServices(bus: Bus, store: Store | undefined, registry
     history,
     api,
     ingestStats: () => ingest.stats(),
+    flushIngest: () => ingest.flush(),
     ...(alerts ? { alerts, alertAccess: access } : {}),
     async stop() {
       await alerts?.stop();

@@ -15,8 +15,10 @@ import { postgresAlerts, sqliteAlerts, type AlertStore } from './alerts.js';
 import { postgresLinkStore, sqliteLinkStore, type LinkStore } from './link.js';
 
 export type { LinkStore } from './link.js';
+import { postgresResumeMarks, sqliteResumeMarks, type ResumeMarkOptions, type ResumeMarks } from './resume-marks.js';
 
 export type { AlertStore, AlertQuery } from './alerts.js';
+export type { ResumeMarks, ResumeBoundary, ResumeMarkOptions } from './resume-marks.js';
 
 export type { ClosableIdentityStore } from './identities.js';
 
@@ -74,33 +76,34 @@ export async function openStore(opts: StoreOptions = {}): Promise<Store> {
  * applies the migrations).
  */
 export function openIdentities(opts: StoreOptions = {}): ClosableIdentityStore {
+  return sideConnection(opts, sqliteIdentities, postgresIdentities);
+}
+
+/**
+ * A second connection to the store's database (identities, alerts, the link, resume
+ * marks): the same file or server as `openStore`, the same --durability.
+ */
+function sideConnection<T>(opts: StoreOptions, sqlite: (path: string, durability?: Durability) => T, postgres: (url: string, schema?: string) => T): T {
   const url = opts.url?.trim() || undefined;
-  if (url === undefined) return sqliteIdentities(resolve(join(opts.dataDir ?? DEFAULT_DATA_DIR, DEFAULT_SQLITE_FILE)), opts.durability);
+  if (url === undefined) return sqlite(resolve(join(opts.dataDir ?? DEFAULT_DATA_DIR, DEFAULT_SQLITE_FILE)), opts.durability);
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
-    return sqliteIdentities(path === ':memory:' ? path : resolve(path), opts.durability);
+    return sqlite(path === ':memory:' ? path : resolve(path), opts.durability);
   }
-  return postgresIdentities(url, opts.schema);
+  return postgres(url, opts.schema);
 }
 
 /** Alert history and API-made rules, in the store's database through a connection of their own (call after `openStore`). */
 export function openAlerts(opts: StoreOptions = {}): AlertStore {
-  const url = opts.url?.trim() || undefined;
-  if (url === undefined) return sqliteAlerts(resolve(join(opts.dataDir ?? DEFAULT_DATA_DIR, DEFAULT_SQLITE_FILE)), opts.durability);
-  if (url.startsWith('sqlite:')) {
-    const path = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
-    return sqliteAlerts(path === ':memory:' ? path : resolve(path), opts.durability);
-  }
-  return postgresAlerts(url, opts.schema);
+  return sideConnection(opts, sqliteAlerts, postgresAlerts);
 }
 
 /** The link's outbox, marks and site tokens, through a connection of their own (call after `openStore`). */
 export function openLinkStore(opts: StoreOptions = {}): LinkStore {
-  const url = opts.url?.trim() || undefined;
-  if (url === undefined) return sqliteLinkStore(resolve(join(opts.dataDir ?? DEFAULT_DATA_DIR, DEFAULT_SQLITE_FILE)));
-  if (url.startsWith('sqlite:')) {
-    const path = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
-    return sqliteLinkStore(path === ':memory:' ? path : resolve(path));
-  }
-  return postgresLinkStore(url, opts.schema);
+  return sideConnection(opts, sqliteLinkStore, postgresLinkStore);
+}
+
+/** Browser resume marks (storage/resume-marks.ts), through a connection of their own (call after `openStore`). */
+export function openResumeMarks(opts: StoreOptions = {}, o: ResumeMarkOptions = {}): ResumeMarks {
+  return sideConnection(opts, (path, durability) => sqliteResumeMarks(path, durability, o), (url, schema) => postgresResumeMarks(url, schema, o));
 }

@@ -6,6 +6,7 @@
  * identities and alerts do, each backend opens a small connection of its own.
  * test/link/store.test.ts runs against both.
  */
+import type { Durability } from './types.js';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import type { GapBody, LaneMark, LinkLane } from '@fieldlink/protocol';
@@ -164,9 +165,11 @@ function linkStore(x: Exec): LinkStore {
   };
 }
 
-export function sqliteLinkStore(path: string): LinkStore {
+/** `durability` as the store's (--durability): this connection's PRAGMA synchronous (central applies batches here). */
+export function sqliteLinkStore(path: string, durability: Durability = 'process'): LinkStore {
   const db = new Database(path);
   db.pragma('busy_timeout = 5000');
+  db.pragma(`synchronous = ${durability === 'power' ? 'FULL' : 'NORMAL'}`);
   migrateSqlite(db); // a no-op where the store already migrated this file
   const cache = new Map<string, Database.Statement>();
   const q = (sql: string) => cache.get(sql) ?? cache.set(sql, db.prepare(sql.replace(/\$\d+/g, '?'))).get(sql)!;

@@ -221,6 +221,17 @@ export const pgMigrations: readonly PgMigration[] = [
     `,
   },
   { version: 8, name: 'link: outbox, lanes, marks, events, site tokens', sql: linkSchema('postgres') },
+  {
+    version: 9,
+    name: 'browser resume marks: (epoch, seq) of each telemetry push and the stored ts it carried',
+    sql: `
+      CREATE TABLE resume_epochs (epoch text PRIMARY KEY, started_at bigint NOT NULL, floor bigint NOT NULL, hi bigint NOT NULL);
+      CREATE TABLE resume_marks (
+        epoch text NOT NULL, seq bigint NOT NULL, device text NOT NULL, ts bigint NOT NULL, at bigint NOT NULL,
+        PRIMARY KEY (epoch, seq)
+      );
+    `,
+  },
 ];
 
 /** Arbitrary constant key of the advisory lock that serialises migrations. */

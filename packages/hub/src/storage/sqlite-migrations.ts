@@ -159,6 +159,18 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
     `,
   },
   { version: 7, name: 'link: outbox, lanes, marks, events, site tokens', sql: linkSchema('sqlite') },
+  {
+    version: 8,
+    name: 'browser resume marks: (epoch, seq) of each telemetry push and the stored ts it carried',
+    // resume_epochs.hi: highest seq whose mark is committed; floor: marks at or below it were pruned or dropped.
+    sql: `
+      CREATE TABLE resume_epochs (epoch TEXT PRIMARY KEY, started_at INTEGER NOT NULL, floor INTEGER NOT NULL, hi INTEGER NOT NULL);
+      CREATE TABLE resume_marks (
+        epoch TEXT NOT NULL, seq INTEGER NOT NULL, device TEXT NOT NULL, ts INTEGER NOT NULL, at INTEGER NOT NULL,
+        PRIMARY KEY (epoch, seq)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 /** Apply pending migrations up to `target` (default: all). Returns the versions applied. */

@@ -6,6 +6,7 @@ import type { Registry } from '../../services/registry.js';
 import type { Fanout } from './fanout.js';
 import type { Security } from '../../auth/index.js';
 import type { AlertAccess } from '../../services/alerts/access.js';
+import type { ResumeStore } from './rebuild.js';
 
 export type HistoryOutcome = { ok: true; result: unknown } | { ok: false; code: CodeName; message: string };
 
@@ -19,6 +20,8 @@ export interface BrowserContext {
   history?: (params: Record<string, unknown>) => Promise<HistoryOutcome>;
   /** Undefined without a store (alerts need one). */
   alerts?: AlertAccess;
+  /** Undefined without a store: resumes from an earlier hub run answer resumed:false. */
+  resume?: ResumeStore;
   hubInfo(): Record<string, unknown>;
   log: Logger;
   defaultCallTimeoutMs: number;

@@ -45,6 +45,8 @@ export interface FanoutOptions {
   /** Lingering filters in total (default 10,000) and per owner (default 200); 0 = no lingering. */
   maxLingering?: number;
   maxLingeringPerOwner?: number;
+  /** Called with each live (not retained) message as it gets its seq: resume marks (rebuild.ts). */
+  onSeq?: (seq: number, msg: BusMessage) => void;
 }
 
 export class Fanout {
@@ -82,9 +84,17 @@ export class Fanout {
       if (!msg.retained) {
         this.ring[this.ringHead] = { seq, topic: msg.topic, frame: f, msg };
         this.ringHead = (this.ringHead + 1) % this.ring.length;
+        this.opts.onSeq?.(seq, msg);
       }
     }
     return f;
+  }
+
+  /** Take `n` seqs for frames built outside the fan-out (rebuilt messages); returns the first. */
+  reserve(n: number): number {
+    const first = this.seq + 1;
+    this.seq += n;
+    return first;
   }
 
   async add(target: FanoutTarget, filter: string): Promise<void> {

@@ -50,6 +50,7 @@ export class BrowserSession implements FanoutTarget {
   private held: Buffer[] | undefined;
   private heldBytes = 0;
   private holding = 0;
+  private readonly heldMsgs = new WeakMap<Buffer, BusMessage>();
   private closed = false;
   private queue: Buffer[] | undefined; // allocated when the socket first falls behind
   private queueBytes = 0;
@@ -96,16 +97,17 @@ export class BrowserSession implements FanoutTarget {
     if (msg === this.lastMsg) return;
     this.lastMsg = msg;
     if (this.screen && !this.screen(msg.topic)) return;
-    if (this.held) this.holdFrame(frame);
+    if (this.held) this.holdFrame(frame, msg);
     else this.write(frame);
   }
 
-  private holdFrame(frame: Buffer): void {
+  private holdFrame(frame: Buffer, msg: BusMessage): void {
     const held = this.held!;
     held.push(frame);
+    this.heldMsgs.set(frame, msg);
     this.heldBytes += frame.length;
     while (this.heldBytes > this.limits.softLimitBytes && held.length > 1) {
-      this.heldBytes -= held.shift()!.length;
+      this.heldBytes -= held.shift()!.length; // heldMsgs is weak: a dropped frame's entry goes with it
       this.dropped++;
     }
   }
@@ -115,12 +117,17 @@ export class BrowserSession implements FanoutTarget {
     this.held ??= [];
   }
 
-  release(): void {
+  /** Live frames held meanwhile go out now, except those whose message `skip` says the client already has. */
+  release(skip?: (msg: BusMessage) => boolean): void {
     if (--this.holding > 0 || !this.held) return;
     const frames = this.held;
     this.held = undefined;
     this.heldBytes = 0;
-    for (const f of frames) this.write(f);
+    for (const f of frames) {
+      const m = this.heldMsgs.get(f);
+      if (skip && m && skip(m)) continue;
+      this.write(f);
+    }
   }
 
   /**

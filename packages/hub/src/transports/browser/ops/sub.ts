@@ -1,12 +1,14 @@
 import type { SubRequest, UnsubRequest } from '@fieldlink/protocol';
 import type { BrowserContext } from '../context.js';
 import type { BrowserSession } from '../session.js';
+import { MAX_REBUILT, rebuild, rebuildable, rebuiltFrame, telemetryKey } from '../rebuild.js';
 
 /**
  * `sub`: join the shared fan-out for the filter, then send this session the
  * retained values (or, with `epoch`+`since`, what it missed) before any live push,
  * with flow control so a large replay stalls neither this client nor others.
- * Subscribing again to a filter already held is idempotent.
+ * A resume point from an earlier hub run is answered from the store for
+ * telemetry filters (rebuild.ts). Subscribing again to a filter already held is idempotent.
  */
 export async function sub(ctx: BrowserContext, s: BrowserSession, req: SubRequest): Promise<void> {
   const { filter } = req;
@@ -25,9 +27,26 @@ export async function sub(ctx: BrowserContext, s: BrowserSession, req: SubReques
   s.hold();
   let retained = 0;
   let resumed: boolean | undefined;
+  let rebuilt: number | undefined;
+  let skip: ((msg: Parameters<typeof telemetryKey>[0]) => boolean) | undefined;
   try {
+    const older = req.epoch !== undefined && req.since !== undefined && req.epoch !== ctx.fanout.epoch;
+    // Seqs for rebuilt frames are taken before joining, so every live frame held meanwhile has a higher one.
+    const base = older && ctx.resume && rebuildable(filter) ? ctx.fanout.reserve(MAX_REBUILT) : undefined;
     await ctx.fanout.add(s, filter);
-    if (req.epoch !== undefined && req.since !== undefined) {
+    if (base !== undefined) {
+      const missed = await rebuild(ctx.resume!, ctx.registry, filter, req.epoch!, req.since!, shown).catch((err: unknown) => {
+        ctx.log.warn({ err }, 'resume rebuild failed; answering resumed:false');
+        return undefined;
+      });
+      resumed = missed !== undefined;
+      if (missed) {
+        const got = new Set(missed.map((m) => `${m.ts} ${m.device}`));
+        skip = (msg) => ((k) => k !== undefined && got.has(`${k.ts} ${k.device}`))(telemetryKey(msg));
+        let i = 0;
+        rebuilt = await s.replay(missed, (m) => rebuiltFrame(m, base + i++));
+      }
+    } else if (req.epoch !== undefined && req.since !== undefined) {
       const missed = ctx.fanout.replay(filter, req.epoch, req.since);
       resumed = missed !== undefined;
       if (missed) await s.replay(missed.filter((it) => shown(it.topic)), (it) => it.frame);
@@ -37,9 +56,9 @@ export async function sub(ctx: BrowserContext, s: BrowserSession, req: SubReques
       retained = await s.replay(consume((await ctx.bus.retained(filter)).filter((m) => shown(m.topic))), (m) => ctx.fanout.frameFor(m));
     }
   } finally {
-    s.release();
+    s.release(skip);
   }
-  s.reply(req.id, { filter, retained, ...(resumed !== undefined ? { resumed } : {}), epoch: ctx.fanout.epoch });
+  s.reply(req.id, { filter, retained, ...(resumed !== undefined ? { resumed } : {}), ...(rebuilt !== undefined ? { rebuilt } : {}), epoch: ctx.fanout.epoch });
 }
 
 /**
