@@ -6,6 +6,7 @@
  * identities and alerts do, each backend opens a small connection of its own.
  * test/link/store.test.ts runs against both.
  */
+import { pgTransaction } from './pg-tx.js';
 import type { Durability } from './types.js';
 import Database from 'better-sqlite3';
 import pg from 'pg';
@@ -209,20 +210,7 @@ export function postgresLinkStore(url: string, schema?: string): LinkStore {
   return linkStore({
     rows: async (sql, args) => (await pool.query(sql, args)).rows as Row[],
     run: async (sql, args) => (await pool.query(sql, args)).rowCount ?? 0,
-    tx: async (fn) => {
-      const c = await pool.connect();
-      try {
-        await c.query('BEGIN');
-        const r = await fn({ rows: async (sql, a) => (await c.query(sql, a)).rows as Row[], run: async (sql, a) => (await c.query(sql, a)).rowCount ?? 0 });
-        await c.query('COMMIT');
-        return r;
-      } catch (err) {
-        await c.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        c.release();
-      }
-    },
+    tx: (fn) => pgTransaction(pool, (c) => fn({ rows: async (sql, a) => (await c.query(sql, a)).rows as Row[], run: async (sql, a) => (await c.query(sql, a)).rowCount ?? 0 })),
     close: () => pool.end(),
   });
 }

@@ -17,6 +17,7 @@
  * the days a batch touches are made before it is inserted; retention drops whole
  * days and deletes only the rest.
  */
+import { pgTransaction } from './pg-tx.js';
 import pg from 'pg';
 import type { Bucket, DeviceRecord, HistoryQuery, Point, RangeQuery, RawPoint, Store } from './types.js';
 import { ROLLUP_MS } from './types.js';
@@ -185,18 +186,10 @@ export class PostgresStore implements Store {
         await this.resolveSeries(points);
         await this.days.ensure(points);
       }
-      const client = await this.pool.connect();
-      try {
-        await client.query('BEGIN');
+      await pgTransaction(this.pool, async (client) => {
         if (points.length) await client.query(APPEND_SQL, this.columns(points));
         await pgLinkWrite(client, link);
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        client.release();
-      }
+      });
     } finally {
       this.appending--;
     }

@@ -15,6 +15,7 @@
  * its last `maxMarks` (older ones pruned, `floor` raised); only the last
  * `keepEpochs` epochs are kept (older ones deleted at start).
  */
+import { pgTransaction } from './pg-tx.js';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { migrateSqlite } from './sqlite-migrations.js';
@@ -149,20 +150,7 @@ export function postgresResumeMarks(url: string, schema?: string, o: ResumeMarkO
   pool.on('error', () => undefined); // an idle client losing its connection must not crash the hub; the next query reports it
   return resumeMarks({
     rows: async (sql, args) => (await pool.query(sql, args)).rows as Row[],
-    async tx(stmts) {
-      const c = await pool.connect();
-      c.on('error', () => undefined);
-      try {
-        await c.query('BEGIN');
-        for (const [sql, args] of stmts) await c.query(sql, args);
-        await c.query('COMMIT');
-      } catch (err) {
-        await c.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        c.release();
-      }
-    },
+    tx: (stmts) => pgTransaction(pool, async (c) => { for (const [sql, args] of stmts) await c.query(sql, args); }),
     close: () => pool.end(),
   }, o);
 }
