@@ -154,6 +154,8 @@ export interface RoundsOptions {
   python: string;
   /** include the MQTT 5 device (default true; Aedes speaks 3.1.1 only, a 3.1.1 QoS 1 MQTT.js device stands in) */
   v5?: boolean;
+  /** how the store is read after the last kill (default: the SQLite file in dataDir, with integrity_check) */
+  audit?: (devices: readonly Device[]) => Promise<{ rows: Tally[]; integrity: string }>;
   log?: (line: string) => void;
 }
 
@@ -188,5 +190,5 @@ export async function crashRounds(o: RoundsOptions): Promise<{ rows: Tally[]; in
     await kill9(hub);
     await Promise.all(devices.map(async (d) => { await d.stop(); o.log?.(`stopped ${d.id}`); }));
   }
-  return { ...audit(o.dataDir, devices), rounds: o.rounds };
+  return { ...(o.audit ? await o.audit(devices) : audit(o.dataDir, devices)), rounds: o.rounds };
 }

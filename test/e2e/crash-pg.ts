@@ -7,7 +7,7 @@
 import pg from 'pg';
 import { startCuttableProxy } from '../../packages/hub/test/proxy.js';
 import { PG_URL, dropSchema, randomSchema, requirePostgres } from '../../packages/hub/test/storage/pg-harness.js';
-import { POINTS_BY_TS, freePort, jsDevice, kill9, startHub, tally, type Device, type Tally } from './crash-harness.js';
+import { POINTS_BY_TS, crashRounds, freePort, jsDevice, kill9, startHub, tally, type Device, type RoundsOptions, type Tally } from './crash-harness.js';
 
 const until = async (what: string, cond: () => boolean, ms = 20_000): Promise<void> => {
   const deadline = Date.now() + ms;
@@ -52,13 +52,36 @@ export async function storeCutRun(o: { cutMs: number; log?: (l: string) => void 
     }
     await Promise.all(devices.map((d) => d.stop()));
     await kill9(hub);
-    const rows = new Map<string, { ts: string; c: string }[]>();
-    for (const d of devices) rows.set(d.id, (await direct.query(POINTS_BY_TS.replace('FROM points', `FROM "${schema}".points`).replace('JOIN series', `JOIN "${schema}".series`), [d.id])).rows);
-    return { rows: tally(devices, (id) => rows.get(id)!), refusedDuringCut };
+    return { rows: await pgTally(direct, schema, devices), refusedDuringCut };
   } finally {
     await Promise.all(devices.map((d) => d.stop()));
     await kill9(hub);
     await proxy.close();
+    await direct.end();
+    await dropSchema(schema);
+  }
+}
+
+/** The points of each device, read straight from PostgreSQL (schema-qualified). */
+async function pgTally(direct: pg.Client, schema: string, devices: readonly Device[]): Promise<Tally[]> {
+  const rows = new Map<string, { ts: string; c: string }[]>();
+  for (const d of devices) rows.set(d.id, (await direct.query(POINTS_BY_TS.replace('FROM points', `FROM "${schema}".points`).replace('JOIN series', `JOIN "${schema}".series`), [d.id])).rows);
+  return tally(devices, (id) => rows.get(id)!);
+}
+
+/** crashRounds with the hub on PostgreSQL (its own schema): kill -9 of the hub, the database stays up. */
+export async function pgCrashRounds(o: Omit<RoundsOptions, 'audit'>): Promise<{ rows: Tally[]; rounds: number }> {
+  await requirePostgres();
+  const schema = randomSchema();
+  const direct = new pg.Client({ connectionString: PG_URL });
+  await direct.connect();
+  try {
+    await direct.query(`CREATE SCHEMA "${schema}"`);
+    const url = new URL(PG_URL);
+    url.searchParams.set('options', `-c search_path=${schema}`);
+    const r = await crashRounds({ ...o, hubArgs: [...(o.hubArgs ?? []), '--store', url.href], audit: async (devices) => ({ rows: await pgTally(direct, schema, devices), integrity: 'n/a' }) });
+    return { rows: r.rows, rounds: r.rounds };
+  } finally {
     await direct.end();
     await dropSchema(schema);
   }

@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crashRounds } from './crash-harness.js';
-import { storeCutRun } from './crash-pg.js';
+import { pgCrashRounds, storeCutRun } from './crash-pg.js';
 import { PYTHON, requirePeers } from './peers.js';
 
 test('kill -9 under QoS 1/2 load, 3 rounds: every acknowledged message is in history exactly once', async (t) => {
@@ -24,6 +24,19 @@ test('kill -9 under QoS 1/2 load, 3 rounds: every acknowledged message is in his
     for (const row of r.rows) assert.ok(row.acked > 0, `${row.label} was acknowledged at all`);
     assert.deepEqual(r.rows.map((x) => [x.device, x.missing, x.duplicates]), r.rows.map((x) => [x.device, 0, 0]));
     assert.equal(r.integrity, 'ok');
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('kill -9 under QoS 1/2 load on PostgreSQL, 2 rounds: every acknowledged message is stored exactly once', async (t) => {
+  requirePeers(['python3-paho-mqtt']);
+  const dataDir = mkdtempSync(join(tmpdir(), 'fl-crash-pg-'));
+  try {
+    const r = await pgCrashRounds({ dataDir, rounds: 2, minMs: 300, maxMs: 1500, python: PYTHON, hubArgs: ['--mqtt-engine', 'core'], log: (l) => t.diagnostic(l) });
+    for (const row of r.rows) t.diagnostic(`${row.label}: ${row.acked} acknowledged, ${row.missing} missing, ${row.duplicates} duplicates`);
+    for (const row of r.rows) assert.ok(row.acked > 0, `${row.label} was acknowledged at all`);
+    assert.deepEqual(r.rows.map((x) => [x.device, x.missing, x.duplicates]), r.rows.map((x) => [x.device, 0, 0]));
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
