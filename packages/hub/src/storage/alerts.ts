@@ -8,11 +8,9 @@
  * History is kept like telemetry is queried: a time range on `firedAt`
  * (inclusive), optional rule/device/state filters, newest first, `limit` rows.
  */
-import Database from 'better-sqlite3';
-import pg from 'pg';
 import type { Alert } from '../services/alerts/engine.js';
-import { migrateSqlite } from './sqlite-migrations.js';
 import type { Durability } from './types.js';
+import { sidePool, sideSqlite } from './side-db.js';
 
 export interface AlertQuery {
   from: number;
@@ -100,10 +98,7 @@ function alertStore(x: Exec): AlertStore {
 
 /** `durability` as the store's (--durability): this connection's PRAGMA synchronous. */
 export function sqliteAlerts(path: string, durability: Durability = 'process'): AlertStore {
-  const db = new Database(path);
-  db.pragma('busy_timeout = 5000');
-  db.pragma(`synchronous = ${durability === 'power' ? 'FULL' : 'NORMAL'}`);
-  migrateSqlite(db); // a no-op where the store already migrated this file
+  const db = sideSqlite(path, durability);
   const q = (sql: string) => db.prepare(sql.replace(/\$\d+/g, '?'));
   return alertStore({
     rows: async (sql, args) => q(sql).all(...args) as Row[],
@@ -113,8 +108,7 @@ export function sqliteAlerts(path: string, durability: Durability = 'process'): 
 }
 
 export function postgresAlerts(url: string, schema?: string): AlertStore {
-  const pool = new pg.Pool({ connectionString: url, max: 2, ...(schema ? { options: `-c search_path=${schema}` } : {}) });
-  pool.on('error', () => undefined); // an idle client losing its connection must not crash the hub; the next query reports it
+  const pool = sidePool(url, schema);
   return alertStore({
     rows: async (sql, args) => (await pool.query(sql, args)).rows as Row[],
     run: async (sql, args) => (await pool.query(sql, args)).rowCount ?? 0,

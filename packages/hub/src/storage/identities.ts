@@ -5,11 +5,9 @@
  * because identity reads happen at connect time on the main thread while
  * telemetry writes may run elsewhere (a worker, a pool busy with batches).
  */
-import Database from 'better-sqlite3';
-import pg from 'pg';
 import type { DeviceCredential, IdentityEvent, IdentityStore, TokenRecord, UserRecord } from '../auth/identities.js';
-import { migrateSqlite } from './sqlite-migrations.js';
 import type { Durability } from './types.js';
+import { sidePool, sideSqlite } from './side-db.js';
 
 type Row = Record<string, unknown>;
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
@@ -74,11 +72,7 @@ export type ClosableIdentityStore = IdentityStore & { close(): Promise<void> };
 
 /** `durability` as the store's (--durability): this connection's PRAGMA synchronous. */
 export function sqliteIdentities(path: string, durability: Durability = 'process'): ClosableIdentityStore {
-  const db = new Database(path);
-  db.pragma('busy_timeout = 5000');
-  db.pragma(`synchronous = ${durability === 'power' ? 'FULL' : 'NORMAL'}`);
-  // A no-op where the store already migrated this file; for ':memory:' this connection is its own database.
-  migrateSqlite(db);
+  const db = sideSqlite(path, durability);
   const q = (sql: string) => db.prepare(sql.replace(/\$\d+/g, '?'));
   const x: Exec = {
     rows: async (sql, args) => q(sql).all(...args) as Row[],
@@ -89,8 +83,7 @@ export function sqliteIdentities(path: string, durability: Durability = 'process
 }
 
 export function postgresIdentities(url: string, schema?: string): ClosableIdentityStore {
-  const pool = new pg.Pool({ connectionString: url, max: 2, ...(schema ? { options: `-c search_path=${schema}` } : {}) });
-  pool.on('error', () => undefined); // an idle client losing its connection must not crash the hub; the next query reports it
+  const pool = sidePool(url, schema);
   const x: Exec = {
     rows: async (sql, args) => (await pool.query(sql, args)).rows as Row[],
     run: async (sql, args) => (await pool.query(sql, args)).rowCount ?? 0,

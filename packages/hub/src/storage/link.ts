@@ -8,10 +8,9 @@
  */
 import { pgTransaction } from './pg-tx.js';
 import type { Durability } from './types.js';
-import Database from 'better-sqlite3';
-import pg from 'pg';
+import { sidePool, sideSqlite } from './side-db.js';
+import type Database from 'better-sqlite3';
 import type { GapBody, LaneMark, LinkLane } from '@fieldlink/protocol';
-import { migrateSqlite } from './sqlite-migrations.js';
 import type { LinkEventRow } from './link-sql.js';
 
 export interface OutboxRow { lane: LinkLane; seq: number; from: number; ts: number; bytes: number; body: string; via: string[] | null }
@@ -168,10 +167,7 @@ function linkStore(x: Exec): LinkStore {
 
 /** `durability` as the store's (--durability): this connection's PRAGMA synchronous (central applies batches here). */
 export function sqliteLinkStore(path: string, durability: Durability = 'process'): LinkStore {
-  const db = new Database(path);
-  db.pragma('busy_timeout = 5000');
-  db.pragma(`synchronous = ${durability === 'power' ? 'FULL' : 'NORMAL'}`);
-  migrateSqlite(db); // a no-op where the store already migrated this file
+  const db = sideSqlite(path, durability);
   const cache = new Map<string, Database.Statement>();
   const q = (sql: string) => cache.get(sql) ?? cache.set(sql, db.prepare(sql.replace(/\$\d+/g, '?'))).get(sql)!;
   const t: Tx = {
@@ -205,8 +201,7 @@ export function sqliteLinkStore(path: string, durability: Durability = 'process'
 }
 
 export function postgresLinkStore(url: string, schema?: string): LinkStore {
-  const pool = new pg.Pool({ connectionString: url, max: 2, ...(schema ? { options: `-c search_path=${schema}` } : {}) });
-  pool.on('error', () => undefined);
+  const pool = sidePool(url, schema);
   return linkStore({
     rows: async (sql, args) => (await pool.query(sql, args)).rows as Row[],
     run: async (sql, args) => (await pool.query(sql, args)).rowCount ?? 0,

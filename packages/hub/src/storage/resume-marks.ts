@@ -16,10 +16,8 @@
  * `keepEpochs` epochs are kept (older ones deleted at start).
  */
 import { pgTransaction } from './pg-tx.js';
-import Database from 'better-sqlite3';
-import pg from 'pg';
-import { migrateSqlite } from './sqlite-migrations.js';
 import type { Durability } from './types.js';
+import { sidePool, sideSqlite } from './side-db.js';
 
 export interface ResumeMarkOptions {
   flushMs?: number;
@@ -130,10 +128,7 @@ function resumeMarks(x: Exec, o: ResumeMarkOptions): ResumeMarks {
 }
 
 export function sqliteResumeMarks(path: string, durability: Durability = 'process', o: ResumeMarkOptions = {}): ResumeMarks {
-  const db = new Database(path);
-  db.pragma('busy_timeout = 5000');
-  db.pragma(`synchronous = ${durability === 'power' ? 'FULL' : 'NORMAL'}`);
-  migrateSqlite(db);
+  const db = sideSqlite(path, durability);
   const q = (sql: string) => db.prepare(sql.replace(/\$\d+/g, '?'));
   const run = db.transaction((stmts: [string, unknown[]][]) => {
     for (const [sql, args] of stmts) q(sql).run(...args);
@@ -146,8 +141,7 @@ export function sqliteResumeMarks(path: string, durability: Durability = 'proces
 }
 
 export function postgresResumeMarks(url: string, schema?: string, o: ResumeMarkOptions = {}): ResumeMarks {
-  const pool = new pg.Pool({ connectionString: url, max: 2, ...(schema ? { options: `-c search_path=${schema}` } : {}) });
-  pool.on('error', () => undefined); // an idle client losing its connection must not crash the hub; the next query reports it
+  const pool = sidePool(url, schema);
   return resumeMarks({
     rows: async (sql, args) => (await pool.query(sql, args)).rows as Row[],
     tx: (stmts) => pgTransaction(pool, async (c) => { for (const [sql, args] of stmts) await c.query(sql, args); }),
