@@ -91,6 +91,17 @@ async function latency(t: Target): Promise<{ p50: number; p99: number; max: numb
   return { p50: h.percentileMs(50), p99: h.percentileMs(99), max, n: h.n, cpuUsPerMsg: (cpu1 - cpu0) / Math.max(1, sent) };
 }
 
+/** The throughput phases' window: 1 s of warm-up, then SECONDS counted; the server's CPU over the counted part. */
+async function measured(pid: number, counting: (on: boolean) => void): Promise<{ secs: number; cpuUs: number }> {
+  await new Promise((r) => setTimeout(r, 1000));
+  counting(true);
+  const cpu0 = sample(pid).cpuUs;
+  const w0 = performance.now();
+  await new Promise((r) => setTimeout(r, SECONDS * 1000));
+  counting(false);
+  return { secs: (performance.now() - w0) / 1000, cpuUs: sample(pid).cpuUs - cpu0 };
+}
+
 /** As fast as acknowledged: PUBS devices, WINDOW in flight each. */
 async function throughput(t: Target): Promise<{ msgPerS: number; cpuUsPerMsg: number }> {
   const cs = await clients(t.port, PUBS, 'thr');
@@ -100,17 +111,10 @@ async function throughput(t: Target): Promise<{ msgPerS: number; cpuUsPerMsg: nu
     c.publish(`devices/${c.options.clientId as string}/telemetry`, body(), { qos: 1 }, (err) => { if (!err && counting) acked++; pump(c); });
   };
   for (const c of cs) for (let i = 0; i < WINDOW; i++) pump(c);
-  await new Promise((r) => setTimeout(r, 1000));
-  counting = true;
-  const cpu0 = sample(t.pid).cpuUs;
-  const w0 = performance.now();
-  await new Promise((r) => setTimeout(r, SECONDS * 1000));
-  counting = false;
-  const secs = (performance.now() - w0) / 1000;
-  const cpu1 = sample(t.pid).cpuUs;
+  const { secs, cpuUs } = await measured(t.pid, (on) => { counting = on; });
   stop = true;
   await Promise.all(cs.map((c) => c.endAsync(true)));
-  return { msgPerS: acked / secs, cpuUsPerMsg: (cpu1 - cpu0) / Math.max(1, acked) };
+  return { msgPerS: acked / secs, cpuUsPerMsg: cpuUs / Math.max(1, acked) };
 }
 
 /** QoS 1 PUBLISH with packet id `pid` (3.1.1 [MQTT-3.3.2-1..3]); bodies here are under 16 KiB (≤ 2 remaining-length bytes). */
@@ -152,20 +156,13 @@ async function rawThroughput(t: Target): Promise<{ msgPerS: number; cpuUsPerMsg:
     for (let k = 0; k < WINDOW; k++) first.push(next());
     s.write(Buffer.concat(first));
   });
-  await new Promise((r) => setTimeout(r, 1000));
-  counting = true;
-  const cpu0 = sample(t.pid).cpuUs;
-  const w0 = performance.now();
-  await new Promise((r) => setTimeout(r, SECONDS * 1000));
-  counting = false;
-  const secs = (performance.now() - w0) / 1000;
-  const cpu1 = sample(t.pid).cpuUs;
+  const { secs, cpuUs } = await measured(t.pid, (on) => { counting = on; });
   stop = true;
   for (const s of socks) s.destroy();
   // One point per message (lux; ts is the time): every acknowledged one must be stored.
   const stored = t.stored ? await t.stored() : undefined;
   const check = stored === undefined ? '–' : `${stored.toLocaleString('en-US')} stored ≥ ${ackedAll.toLocaleString('en-US')} acknowledged: ${stored >= ackedAll ? 'yes' : '**NO**'}`;
-  return { msgPerS: acked / secs, cpuUsPerMsg: (cpu1 - cpu0) / Math.max(1, acked), check };
+  return { msgPerS: acked / secs, cpuUsPerMsg: cpuUs / Math.max(1, acked), check };
 }
 
 const rows: string[] = [];
